@@ -213,7 +213,10 @@ impl IndustryTable {
             None => (input.as_str(), ""),
         };
         if digits.is_empty() {
-            return self.by_code.contains_key(letter).then(|| letter.to_string());
+            return self
+                .by_code
+                .contains_key(letter)
+                .then(|| letter.to_string());
         }
         if letter.len() > 1 || !digits.bytes().all(|b| b.is_ascii_digit()) {
             return None;

@@ -15,7 +15,7 @@ pub const MAX_LIST_LEN: usize = 50;
 pub const MAX_ITEM_CHARS: usize = 100;
 
 /// A document was refused: `field` is the JSON path of the offending field.
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, serde::Serialize)]
 #[error("{field}: {reason}")]
 pub struct ValidationError {
     /// JSON field (path) at fault, e.g. `region` or `ip.patent_type`.
@@ -70,7 +70,12 @@ fn strip_position(message: &str) -> String {
     }
 }
 
-fn check_text(field: &str, value: &str, max: usize, allow_newlines: bool) -> Result<(), ValidationError> {
+fn check_text(
+    field: &str,
+    value: &str,
+    max: usize,
+    allow_newlines: bool,
+) -> Result<(), ValidationError> {
     let count = value.chars().count();
     if count > max {
         return Err(ValidationError::new(
@@ -92,7 +97,10 @@ fn check_text(field: &str, value: &str, max: usize, allow_newlines: bool) -> Res
 
 fn check_required(field: &str, value: &str) -> Result<(), ValidationError> {
     if value.trim().is_empty() {
-        return Err(ValidationError::new(field, "is required and must not be empty"));
+        return Err(ValidationError::new(
+            field,
+            "is required and must not be empty",
+        ));
     }
     Ok(())
 }
@@ -101,7 +109,10 @@ fn check_list(field: &str, items: &[String]) -> Result<(), ValidationError> {
     if items.len() > MAX_LIST_LEN {
         return Err(ValidationError::new(
             field,
-            format!("has {} entries; at most {MAX_LIST_LEN} allowed", items.len()),
+            format!(
+                "has {} entries; at most {MAX_LIST_LEN} allowed",
+                items.len()
+            ),
         ));
     }
     for (i, item) in items.iter().enumerate() {
@@ -118,11 +129,17 @@ fn check_amount(field: &str, value: Option<f64>, max: Option<f64>) -> Result<(),
         return Err(ValidationError::new(field, "must be a finite number"));
     }
     if v < 0.0 {
-        return Err(ValidationError::new(field, format!("must not be negative (got {v})")));
+        return Err(ValidationError::new(
+            field,
+            format!("must not be negative (got {v})"),
+        ));
     }
     if let Some(max) = max {
         if v > max {
-            return Err(ValidationError::new(field, format!("must be at most {max} (got {v})")));
+            return Err(ValidationError::new(
+                field,
+                format!("must be at most {max} (got {v})"),
+            ));
         }
     }
     Ok(())
@@ -173,7 +190,11 @@ fn kind_specific_fields(doc: &Document) -> Vec<(&'static str, &'static [Kind])> 
     mark(!doc.equipment.is_empty(), "equipment", &[Supplier]);
     mark(doc.revenue.is_some(), "revenue", &[Supplier]);
     mark(doc.debt_ratio.is_some(), "debt_ratio", &[Supplier]);
-    mark(doc.main_business_share.is_some(), "main_business_share", &[Supplier]);
+    mark(
+        doc.main_business_share.is_some(),
+        "main_business_share",
+        &[Supplier],
+    );
     mark(doc.zjtx_level.is_some(), "zjtx_level", &[Supplier]);
     set
 }
@@ -264,7 +285,10 @@ impl Document {
             }
             if let Some(email) = &contact.email {
                 if !email.contains('@') {
-                    return Err(ValidationError::new("contact.email", "is not an e-mail address"));
+                    return Err(ValidationError::new(
+                        "contact.email",
+                        "is not an e-mail address",
+                    ));
                 }
             }
         }
@@ -289,20 +313,28 @@ impl Document {
         check_amount("main_business_share", self.main_business_share, Some(1.0))?;
         if let Some(trl) = self.trl {
             if !(1..=9).contains(&trl) {
-                return Err(ValidationError::new("trl", format!("must be 1–9 (got {trl})")));
+                return Err(ValidationError::new(
+                    "trl",
+                    format!("must be 1–9 (got {trl})"),
+                ));
             }
         }
 
         match self.kind {
-            Kind::Request | Kind::Supplier if self.products.is_empty() && self.processes.is_empty() => {
+            Kind::Request | Kind::Supplier
+                if self.products.is_empty() && self.processes.is_empty() =>
+            {
                 Err(ValidationError::new(
                     "products",
                     format!("a {} needs at least one product or process", self.kind),
                 ))
             }
-            Kind::Request if self.certs_mandatory && self.certifications.is_empty() => Err(
-                ValidationError::new("certifications", "certs_mandatory is set but no certification is listed"),
-            ),
+            Kind::Request if self.certs_mandatory && self.certifications.is_empty() => {
+                Err(ValidationError::new(
+                    "certifications",
+                    "certs_mandatory is set but no certification is listed",
+                ))
+            }
             _ => Ok(()),
         }
     }

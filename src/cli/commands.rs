@@ -1,0 +1,198 @@
+//! What each sub-command does.
+
+use super::{Cli, Command};
+use duijie::model::{Kind, Status, ValidationError};
+use duijie::search::fulltext::Filters;
+use duijie::{Engine, Error, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use std::io::{BufRead, BufReader, Write};
+use std::path::Path;
+
+fn parse_kind(field: &str, value: &str) -> Result<Kind> {
+    value
+        .parse()
+        .map_err(|e: String| Error::Invalid(ValidationError::new(field, e)))
+}
+
+fn parse_status(value: &str) -> Result<Option<Status>> {
+    match value {
+        "any" => Ok(None),
+        other => serde_json::from_value(serde_json::Value::String(other.to_string()))
+            .map(Some)
+            .map_err(|_| {
+                Error::Invalid(ValidationError::new(
+                    "status",
+                    format!("`{other}` is not open, closed, expired or any"),
+                ))
+            }),
+    }
+}
+
+fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
+    let line = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")?;
+    Ok(())
+}
+
+fn spinner(json: bool) -> ProgressBar {
+    if json {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {msg} {pos} lines ({per_sec})")
+            .expect("a valid progress template"),
+    );
+    bar
+}
+
+/// Runs the parsed command.
+pub fn execute(cli: &Cli) -> Result<()> {
+    match &cli.command {
+        Command::Ingest { file } => ingest(cli, file),
+        Command::Search {
+            query,
+            kind,
+            region,
+            industry,
+            status,
+            limit,
+        } => {
+            let kind = parse_kind("kind", kind)?;
+            let filters = Filters::parse(
+                region.as_deref(),
+                industry.as_deref(),
+                parse_status(status)?,
+            )?;
+            let engine = Engine::open(&cli.data)?;
+            let hits = engine.search(kind, query, &filters, *limit)?;
+            for (rank, hit) in hits.iter().enumerate() {
+                if cli.json {
+                    print_json(hit)?;
+                } else {
+                    println!(
+                        "{:>2}. {:.3}  {}  {}",
+                        rank + 1,
+                        hit.score,
+                        hit.id,
+                        hit.title
+                    );
+                    println!("    {}", hit.snippet);
+                }
+            }
+            if hits.is_empty() && !cli.json {
+                println!("no results");
+            }
+            Ok(())
+        }
+        Command::Get { id } => {
+            let engine = Engine::open(&cli.data)?;
+            let doc = engine.get(id)?;
+            if cli.json {
+                print_json(&doc)
+            } else {
+                let pretty = serde_json::to_string_pretty(&doc)
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                println!("{pretty}");
+                Ok(())
+            }
+        }
+        Command::Stats => {
+            let engine = Engine::open(&cli.data)?;
+            let stats = engine.stats()?;
+            if cli.json {
+                return print_json(&stats);
+            }
+            println!("{:<12} {:>10} {:>10}", "kind", "store", "full-text");
+            for kind in Kind::ALL {
+                println!(
+                    "{:<12} {:>10} {:>10}",
+                    kind.as_str(),
+                    stats.documents.get(&kind).copied().unwrap_or(0),
+                    stats.fulltext.get(&kind).copied().unwrap_or(0)
+                );
+            }
+            println!(
+                "store sequence {}, full-text at {}",
+                stats.store_seq, stats.fulltext_seq
+            );
+            Ok(())
+        }
+        Command::Gen {
+            kind,
+            n,
+            seed,
+            csl,
+            out,
+        } => {
+            let kind = parse_kind("kind", kind)?;
+            let docs = match (kind, csl) {
+                (Kind::Achievement, Some(dir)) => duijie::gen::achievements_from_csl(dir, *seed)?,
+                (_, Some(_)) => {
+                    return Err(Error::Invalid(ValidationError::new(
+                        "csl",
+                        "only achievements are converted from CSL",
+                    )))
+                }
+                _ => duijie::gen::generate(kind, *n, *seed),
+            };
+            let mut sink: Box<dyn Write> = match out {
+                Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path)?)),
+                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+            };
+            for doc in &docs {
+                let line =
+                    serde_json::to_string(doc).map_err(|e| Error::Internal(e.to_string()))?;
+                writeln!(sink, "{line}")?;
+            }
+            sink.flush()?;
+            Ok(())
+        }
+    }
+}
+
+fn ingest(cli: &Cli, file: &Path) -> Result<()> {
+    let reader: Box<dyn BufRead> = if file == Path::new("-") {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let opened = std::fs::File::open(file).map_err(|e| {
+            Error::Invalid(ValidationError::new(
+                "file",
+                format!("{}: {e}", file.display()),
+            ))
+        })?;
+        Box::new(BufReader::new(opened))
+    };
+    let engine = Engine::open(&cli.data)?;
+    let bar = spinner(cli.json);
+    bar.set_message("ingesting");
+    let started = std::time::Instant::now();
+    let report = engine.ingest(reader, |n| bar.set_position(n as u64))?;
+    bar.finish_and_clear();
+    let seconds = started.elapsed().as_secs_f64();
+    if cli.json {
+        for (line, error) in &report.refused {
+            print_json(
+                &serde_json::json!({"line": line, "field": error.field, "reason": error.reason}),
+            )?;
+        }
+        print_json(&serde_json::json!({
+            "accepted": report.accepted,
+            "refused": report.refused.len(),
+            "seconds": seconds,
+        }))?;
+    } else {
+        for (line, error) in &report.refused {
+            eprintln!("line {line}: {error}");
+        }
+        println!(
+            "ingested {} documents, refused {}, in {:.1} s ({:.0} docs/s)",
+            report.accepted,
+            report.refused.len(),
+            seconds,
+            report.accepted as f64 / seconds.max(1e-9)
+        );
+    }
+    Ok(())
+}

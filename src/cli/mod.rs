@@ -1,0 +1,101 @@
+//! Command-line interface. Exit codes: 0 ok, 2 bad input, 1 internal error.
+
+mod commands;
+
+use clap::{Parser, Subcommand};
+use duijie::Error;
+use std::path::PathBuf;
+
+/// duijie (对接): supply–demand matching for technology markets and supply-chain cooperation.
+#[derive(Parser, Debug)]
+#[command(name = "duijie", version, about)]
+pub struct Cli {
+    /// Data directory (store and indexes).
+    #[arg(long, global = true, default_value = "index")]
+    pub data: PathBuf,
+    /// Print results as JSON lines, one object per result.
+    #[arg(long, global = true)]
+    pub json: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The sub-commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Bulk-load documents from a JSON-lines file ('-' for standard input).
+    Ingest {
+        /// JSONL file, one document per line.
+        file: PathBuf,
+    },
+    /// Full-text search of one kind.
+    Search {
+        /// Query text (Chinese or mixed).
+        query: String,
+        /// Kind to search: need, achievement, request, supplier.
+        #[arg(long, default_value = "achievement")]
+        kind: String,
+        /// Region code prefix: 52 (province), 5201 (city) or 520102 (county).
+        #[arg(long)]
+        region: Option<String>,
+        /// GB/T 4754 industry code: C, C38, 38, 3811.
+        #[arg(long)]
+        industry: Option<String>,
+        /// Only documents in this status (open, closed, expired); default open.
+        #[arg(long, default_value = "open")]
+        status: String,
+        /// Number of results.
+        #[arg(short = 'k', long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Print one document.
+    Get {
+        /// Document id.
+        id: String,
+    },
+    /// Counts of documents in the store and the indexes.
+    Stats,
+    /// Generate sample documents as JSON lines (seeded, reproducible).
+    Gen {
+        /// Kind to generate: need, request, supplier (achievement with --csl converts CSL records).
+        #[arg(long)]
+        kind: String,
+        /// Number of documents (ignored with --csl).
+        #[arg(long, default_value_t = 1000)]
+        n: usize,
+        /// Random seed.
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+        /// Directory of the CSL source files (achievements only).
+        #[arg(long)]
+        csl: Option<PathBuf>,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+/// Parses the arguments, runs the command, and returns the exit code.
+pub fn run() -> i32 {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    match commands::execute(&cli) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_code(&e)
+        }
+    }
+}
+
+fn exit_code(e: &Error) -> i32 {
+    match e {
+        Error::Invalid(_) | Error::NotFound(_) | Error::Forbidden(_) | Error::Conflict(_) => 2,
+        _ => 1,
+    }
+}

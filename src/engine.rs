@@ -1,0 +1,265 @@
+//! The engine owns the store and the derived indexes: the one place where a
+//! write, a sync of the indexes, or a search is orchestrated.
+//!
+//! Writes go to the store only (durable before they return); the indexes
+//! follow the store's change log in [`Engine::sync`], on start and after
+//! writes, so a crash between store and index loses nothing.
+
+use crate::error::{Error, Result};
+use crate::model::{parse_document, Document, Kind, ValidationError};
+use crate::search::fulltext::{Filters, FullText, Hit};
+use crate::store::{Store, WriteReceipt};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::BufRead;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+/// Changes applied per index commit while catching up.
+const SYNC_CHUNK: usize = 20_000;
+/// Documents per store transaction during bulk ingest.
+const INGEST_BATCH: usize = 1_000;
+/// Corpus files loaded into an empty data directory, in this order.
+pub const CORPUS_FILES: [&str; 4] = [
+    "achievements.jsonl",
+    "needs.jsonl",
+    "requests.jsonl",
+    "suppliers.jsonl",
+];
+
+/// A search hit with the document's provenance.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    /// Document id.
+    pub id: String,
+    /// Document kind.
+    pub kind: Kind,
+    /// Title.
+    pub title: String,
+    /// BM25 score.
+    pub score: f32,
+    /// Highlighted body excerpt (HTML).
+    pub snippet: String,
+    /// Origin of the record.
+    pub source: Option<String>,
+    /// Id of the record in its source.
+    pub source_ref: Option<String>,
+}
+
+/// What a bulk ingest did.
+#[derive(Debug, Default, Serialize)]
+pub struct IngestReport {
+    /// Documents stored.
+    pub accepted: usize,
+    /// Lines refused: line number (1-based) and why.
+    pub refused: Vec<(usize, ValidationError)>,
+}
+
+/// Counts of documents in the store and the indexes.
+#[derive(Debug, Serialize)]
+pub struct Stats {
+    /// Live documents per kind in the store.
+    pub documents: BTreeMap<Kind, usize>,
+    /// Documents per kind in the full-text index.
+    pub fulltext: BTreeMap<Kind, u64>,
+    /// Sequence number of the last write.
+    pub store_seq: u64,
+    /// Sequence number the full-text index reflects.
+    pub fulltext_seq: u64,
+}
+
+/// The matching engine over one data directory.
+pub struct Engine {
+    data_dir: PathBuf,
+    store: Store,
+    fulltext: FullText,
+    sync_lock: Mutex<()>,
+}
+
+impl Engine {
+    /// Opens the data directory (creating it when missing) and brings the
+    /// indexes up to date with the store.
+    pub fn open(data_dir: &Path) -> Result<Engine> {
+        let store = Store::open(&data_dir.join("store"))?;
+        let fulltext = FullText::open(&data_dir.join("fulltext"))?;
+        let engine = Engine {
+            data_dir: data_dir.to_path_buf(),
+            store,
+            fulltext,
+            sync_lock: Mutex::new(()),
+        };
+        engine.sync()?;
+        Ok(engine)
+    }
+
+    /// The data directory.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// The store (source of truth).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Applies every store change the indexes have not seen and commits.
+    /// Returns the number of changes applied.
+    pub fn sync(&self) -> Result<usize> {
+        let _guard = self
+            .sync_lock
+            .lock()
+            .map_err(|_| Error::Internal("sync lock poisoned".into()))?;
+        let mut applied = 0;
+        loop {
+            let from = self.fulltext.committed_seq();
+            let (changes, reached) = self.store.changes_since(from, SYNC_CHUNK)?;
+            if reached == from {
+                return Ok(applied);
+            }
+            self.fulltext.apply(&changes)?;
+            self.fulltext.commit(reached)?;
+            applied += changes.len();
+            tracing::debug!(changes = changes.len(), seq = reached, "indexes synced");
+        }
+    }
+
+    /// Validates and stores a document durably. Indexes see it at the next [`Engine::sync`].
+    pub fn upsert(&self, mut doc: Document) -> Result<WriteReceipt> {
+        doc.validate()?;
+        self.store.put(doc)
+    }
+
+    /// Deletes a document; `NotFound` when there is no live document with this id.
+    pub fn delete(&self, id: &str) -> Result<u64> {
+        self.store
+            .delete(id)?
+            .ok_or_else(|| Error::NotFound(format!("no document `{id}`")))
+    }
+
+    /// The live document with this id.
+    pub fn get(&self, id: &str) -> Result<Document> {
+        self.store
+            .get(id)?
+            .ok_or_else(|| Error::NotFound(format!("no document `{id}`")))
+    }
+
+    /// Reads JSON lines, validates each, and stores them in batches. Refused
+    /// lines are reported with their line numbers; the rest are stored.
+    /// `progress` is called with the number of lines read so far. Syncs the indexes at the end.
+    pub fn ingest<R: BufRead>(
+        &self,
+        reader: R,
+        mut progress: impl FnMut(usize),
+    ) -> Result<IngestReport> {
+        let mut report = IngestReport::default();
+        let mut batch: Vec<(usize, Document)> = Vec::with_capacity(INGEST_BATCH);
+        for (i, line) in reader.lines().enumerate() {
+            let line = line?;
+            let number = i + 1;
+            progress(number);
+            if line.trim().is_empty() {
+                continue;
+            }
+            match parse_document(&line).and_then(|mut doc| doc.validate().map(|_| doc)) {
+                Ok(doc) => batch.push((number, doc)),
+                Err(e) => report.refused.push((number, e)),
+            }
+            if batch.len() >= INGEST_BATCH {
+                self.store_batch(std::mem::take(&mut batch), &mut report)?;
+            }
+        }
+        self.store_batch(batch, &mut report)?;
+        self.sync()?;
+        Ok(report)
+    }
+
+    /// Stores a batch in one transaction; if the store refuses it (an id owned
+    /// by another party, a kind change), stores the documents one by one to
+    /// find and report the refused lines.
+    fn store_batch(&self, batch: Vec<(usize, Document)>, report: &mut IngestReport) -> Result<()> {
+        let docs: Vec<Document> = batch.iter().map(|(_, d)| d.clone()).collect();
+        match self.store.put_batch(docs) {
+            Ok(receipts) => report.accepted += receipts.len(),
+            Err(Error::Forbidden(_) | Error::Conflict(_)) => {
+                for (number, doc) in batch {
+                    match self.store.put(doc) {
+                        Ok(_) => report.accepted += 1,
+                        Err(e @ (Error::Forbidden(_) | Error::Conflict(_))) => report
+                            .refused
+                            .push((number, ValidationError::new("id", e.to_string()))),
+                        Err(e) => return Err(e),
+                    }
+                }
+            }
+            Err(e) => return Err(e),
+        }
+        Ok(())
+    }
+
+    /// Loads the corpus files found in `corpora_dir` when the store is empty.
+    /// Returns the number of documents loaded (0 when the store had data).
+    pub fn load_corpora_if_empty(
+        &self,
+        corpora_dir: &Path,
+        mut progress: impl FnMut(&str, usize),
+    ) -> Result<usize> {
+        if self.store.last_seq()? > 0 {
+            return Ok(0);
+        }
+        let mut loaded = 0;
+        for name in CORPUS_FILES {
+            let path = corpora_dir.join(name);
+            if !path.exists() {
+                tracing::warn!(file = %path.display(), "corpus file missing: skipped");
+                continue;
+            }
+            let file = std::io::BufReader::new(std::fs::File::open(&path)?);
+            let report = self.ingest(file, |n| progress(name, n))?;
+            for (line, error) in &report.refused {
+                tracing::warn!(file = name, line, %error, "corpus line refused");
+            }
+            loaded += report.accepted;
+        }
+        Ok(loaded)
+    }
+
+    /// Full-text search of one kind.
+    pub fn search(
+        &self,
+        kind: Kind,
+        text: &str,
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<Vec<SearchHit>> {
+        let hits = self.fulltext.search(kind, text, filters, limit)?;
+        hits.into_iter()
+            .map(|hit| self.with_provenance(kind, hit))
+            .collect()
+    }
+
+    fn with_provenance(&self, kind: Kind, hit: Hit) -> Result<SearchHit> {
+        let doc = self.store.get(&hit.id)?;
+        Ok(SearchHit {
+            kind,
+            source: doc.as_ref().and_then(|d| d.source.clone()),
+            source_ref: doc.and_then(|d| d.source_ref),
+            id: hit.id,
+            title: hit.title,
+            score: hit.score,
+            snippet: hit.snippet,
+        })
+    }
+
+    /// Document counts in the store and the indexes.
+    pub fn stats(&self) -> Result<Stats> {
+        Ok(Stats {
+            documents: self.store.counts()?,
+            fulltext: Kind::ALL
+                .iter()
+                .map(|k| (*k, self.fulltext.num_docs(*k)))
+                .collect(),
+            store_seq: self.store.last_seq()?,
+            fulltext_seq: self.fulltext.committed_seq(),
+        })
+    }
+}

@@ -1,0 +1,445 @@
+//! Full-text index: one tantivy index per document kind, jieba-tokenised text
+//! fields (title boosted over body), and fast fields for filters. Each commit
+//! records the store sequence number it reflects in the commit payload, so a
+//! reopened index knows where to catch up from.
+
+use crate::error::{Error, Result};
+use crate::model::codes::{industries, regions, RegionTable};
+use crate::model::{Document, Kind, Maturity, Status, ValidationError, ZjtxLevel};
+use crate::store::Change;
+use crate::text::{Analyzer, JiebaTokenizer, Mode, INDEX_TOKENIZER, QUERY_TOKENIZER};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+use tantivy::collector::TopDocs;
+use tantivy::query::{
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery,
+};
+use tantivy::schema::{
+    Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
+    STORED, STRING,
+};
+use tantivy::snippet::SnippetGenerator;
+use tantivy::tokenizer::TextAnalyzer;
+use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
+
+/// Bumped whenever the schema or the analysis changes: an index of another
+/// version is rebuilt from the store.
+const SCHEMA_VERSION: u32 = 1;
+/// Weight of a title match relative to a body match.
+pub const TITLE_BOOST: f32 = 2.0;
+/// Weight of a match in tags, products, processes, certifications …
+pub const EXTRA_BOOST: f32 = 1.5;
+const WRITER_HEAP_BYTES: usize = 100_000_000;
+const SNIPPET_CHARS: usize = 160;
+
+/// Structured filters of a search. Codes are validated and canonicalised by [`Filters::parse`].
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Filters {
+    /// Region prefix: 2 (province), 4 (city) or 6 (county) digits.
+    pub region: Option<String>,
+    /// Industry code at any level (section letter, division, group, class).
+    pub industry: Option<String>,
+    /// Only documents in this status; `None` means any status.
+    pub status: Option<Status>,
+    /// Only achievements / needs at this maturity.
+    pub maturity: Option<Maturity>,
+    /// Only suppliers at this 专精特新 level.
+    pub zjtx_level: Option<ZjtxLevel>,
+}
+
+impl Filters {
+    /// Filters from user-supplied codes, refusing unknown ones with the field named.
+    pub fn parse(
+        region: Option<&str>,
+        industry: Option<&str>,
+        status: Option<Status>,
+    ) -> Result<Filters> {
+        let region = region
+            .map(|code| {
+                regions()
+                    .normalize(code)
+                    .map(|c| RegionTable::prefix(&c).to_string())
+                    .ok_or_else(|| {
+                        ValidationError::new(
+                            "region",
+                            format!("`{code}` is not a known region code"),
+                        )
+                    })
+            })
+            .transpose()?;
+        let industry = industry
+            .map(|code| {
+                industries().normalize(code).ok_or_else(|| {
+                    ValidationError::new("industry", format!("`{code}` is not a GB/T 4754 code"))
+                })
+            })
+            .transpose()?;
+        Ok(Filters {
+            region,
+            industry,
+            status,
+            ..Filters::default()
+        })
+    }
+}
+
+/// One search result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Hit {
+    /// Document id.
+    pub id: String,
+    /// BM25 score (title and extra fields boosted).
+    pub score: f32,
+    /// Title as stored.
+    pub title: String,
+    /// Body excerpt with matched terms in `<b>…</b>` (HTML-escaped otherwise).
+    pub snippet: String,
+}
+
+#[derive(Clone, Copy)]
+struct Fields {
+    id: Field,
+    title: Field,
+    body: Field,
+    extra: Field,
+    region: Field,
+    industry: Field,
+    status: Field,
+    maturity: Field,
+    zjtx: Field,
+    created: Field,
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut builder = Schema::builder();
+    let indexing = TextFieldIndexing::default()
+        .set_tokenizer(INDEX_TOKENIZER)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    let stored_text = TextOptions::default()
+        .set_indexing_options(indexing.clone())
+        .set_stored();
+    let text = TextOptions::default().set_indexing_options(indexing);
+    let fields = Fields {
+        id: builder.add_text_field("id", STRING | STORED),
+        title: builder.add_text_field("title", stored_text.clone()),
+        body: builder.add_text_field("body", stored_text),
+        extra: builder.add_text_field("extra", text),
+        region: builder.add_text_field("region", STRING | FAST),
+        industry: builder.add_text_field("industry", STRING | FAST),
+        status: builder.add_text_field("status", STRING | FAST),
+        maturity: builder.add_text_field("maturity", STRING | FAST),
+        zjtx: builder.add_text_field("zjtx_level", STRING | FAST),
+        created: builder.add_i64_field("created", NumericOptions::default().set_fast()),
+    };
+    (builder.build(), fields)
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct CommitPayload {
+    seq: u64,
+    schema: u32,
+}
+
+/// The full-text index of one kind.
+struct KindIndex {
+    reader: IndexReader,
+    writer: Mutex<IndexWriter>,
+    fields: Fields,
+}
+
+impl KindIndex {
+    /// Opens the index in `dir`, or creates it empty when missing, unreadable
+    /// or of another schema version. Returns the index and its committed sequence number.
+    fn open(dir: &Path) -> Result<(KindIndex, u64)> {
+        let (schema, fields) = schema();
+        let opened = if dir.join("meta.json").exists() {
+            match Index::open_in_dir(dir) {
+                Ok(index) => {
+                    let payload = index
+                        .load_metas()
+                        .ok()
+                        .and_then(|m| m.payload)
+                        .and_then(|p| serde_json::from_str::<CommitPayload>(&p).ok());
+                    match payload {
+                        Some(p) if p.schema == SCHEMA_VERSION && index.schema() == schema => {
+                            Some((index, p.seq))
+                        }
+                        _ => {
+                            tracing::warn!(dir = %dir.display(), "full-text index of another version: rebuilding from the store");
+                            None
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(dir = %dir.display(), error = %e, "full-text index unreadable: rebuilding from the store");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let (index, seq) = match opened {
+            Some(found) => found,
+            None => {
+                if dir.exists() {
+                    std::fs::remove_dir_all(dir)?;
+                }
+                std::fs::create_dir_all(dir)?;
+                (Index::create_in_dir(dir, schema)?, 0)
+            }
+        };
+        index.tokenizers().register(
+            INDEX_TOKENIZER,
+            TextAnalyzer::from(JiebaTokenizer::new(Mode::Index)),
+        );
+        index.tokenizers().register(
+            QUERY_TOKENIZER,
+            TextAnalyzer::from(JiebaTokenizer::new(Mode::Query)),
+        );
+        let writer = index.writer_with_num_threads(2, WRITER_HEAP_BYTES)?;
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok((
+            KindIndex {
+                reader,
+                writer: Mutex::new(writer),
+                fields,
+            },
+            seq,
+        ))
+    }
+
+    fn to_tantivy(&self, doc: &Document) -> TantivyDocument {
+        let f = self.fields;
+        let mut out = TantivyDocument::new();
+        out.add_text(f.id, &doc.id);
+        out.add_text(f.title, &doc.title);
+        out.add_text(f.body, &doc.body);
+        out.add_text(f.extra, doc.extra_text());
+        if let Some(region) = &doc.region {
+            for prefix in RegionTable::path(region) {
+                out.add_text(f.region, prefix);
+            }
+        }
+        if let Some(industry) = &doc.industry {
+            for code in industries().path(industry) {
+                out.add_text(f.industry, code);
+            }
+        }
+        out.add_text(f.status, doc.status.as_str());
+        if let Some(m) = doc.maturity {
+            out.add_text(f.maturity, m.as_str());
+        }
+        if let Some(z) = doc.zjtx_level {
+            out.add_text(f.zjtx, z.as_str());
+        }
+        out.add_i64(
+            f.created,
+            doc.created_at.map(|t| t.timestamp()).unwrap_or(0),
+        );
+        out
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> Result<std::sync::MutexGuard<'_, T>> {
+    m.lock()
+        .map_err(|_| Error::Internal("index writer lock poisoned".into()))
+}
+
+/// The full-text indexes of all four kinds.
+pub struct FullText {
+    dir: PathBuf,
+    kinds: BTreeMap<Kind, KindIndex>,
+    committed_seq: AtomicU64,
+}
+
+impl FullText {
+    /// Opens the indexes under `dir` (one sub-directory per kind). The committed
+    /// sequence number is the lowest over the kinds, so catching up from it
+    /// misses nothing.
+    pub fn open(dir: &Path) -> Result<FullText> {
+        let mut kinds = BTreeMap::new();
+        let mut committed_seq = u64::MAX;
+        for kind in Kind::ALL {
+            let (index, seq) = KindIndex::open(&dir.join(kind.as_str()))?;
+            committed_seq = committed_seq.min(seq);
+            kinds.insert(kind, index);
+        }
+        Ok(FullText {
+            dir: dir.to_path_buf(),
+            kinds,
+            committed_seq: AtomicU64::new(committed_seq),
+        })
+    }
+
+    /// Directory holding the indexes.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Store sequence number the committed indexes reflect.
+    pub fn committed_seq(&self) -> u64 {
+        self.committed_seq.load(Ordering::Acquire)
+    }
+
+    fn kind(&self, kind: Kind) -> &KindIndex {
+        &self.kinds[&kind]
+    }
+
+    /// Stages changes in the writers; they become visible at [`FullText::commit`].
+    pub fn apply(&self, changes: &[(u64, Change)]) -> Result<()> {
+        for (_, change) in changes {
+            let index = self.kind(change.kind());
+            let writer = lock(&index.writer)?;
+            match change {
+                Change::Upsert(doc) => {
+                    writer.delete_term(Term::from_field_text(index.fields.id, &doc.id));
+                    writer.add_document(index.to_tantivy(doc))?;
+                }
+                Change::Delete { id, .. } => {
+                    writer.delete_term(Term::from_field_text(index.fields.id, id));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits every kind with `seq` as the sequence number reached, and reloads the readers.
+    pub fn commit(&self, seq: u64) -> Result<()> {
+        let payload = serde_json::to_string(&CommitPayload {
+            seq,
+            schema: SCHEMA_VERSION,
+        })
+        .map_err(|e| Error::Internal(e.to_string()))?;
+        for index in self.kinds.values() {
+            let mut writer = lock(&index.writer)?;
+            let mut prepared = writer.prepare_commit()?;
+            prepared.set_payload(&payload);
+            prepared.commit()?;
+            index.reader.reload()?;
+        }
+        self.committed_seq.store(seq, Ordering::Release);
+        Ok(())
+    }
+
+    /// Number of documents (of every status) indexed for `kind`.
+    pub fn num_docs(&self, kind: Kind) -> u64 {
+        self.kind(kind).reader.searcher().num_docs()
+    }
+
+    /// BM25 search of `kind`: top `limit` hits for `text` within `filters`, with
+    /// snippets. An empty text with filters lists matching documents unscored.
+    pub fn search(
+        &self,
+        kind: Kind,
+        text: &str,
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
+        let index = self.kind(kind);
+        let f = index.fields;
+        let terms = Analyzer::shared().query_terms(text);
+        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        let text_query = text_query(&f, &terms);
+        let has_text = text_query.is_some();
+        if let Some(q) = text_query {
+            clauses.push((Occur::Must, q));
+        } else if !text.trim().is_empty() {
+            // Only stop words or punctuation: nothing can match.
+            return Ok(Vec::new());
+        } else {
+            clauses.push((Occur::Must, Box::new(AllQuery)));
+        }
+        let mut filter = |field: Field, value: &str| {
+            let term = Term::from_field_text(field, value);
+            clauses.push((
+                Occur::Must,
+                Box::new(ConstScoreQuery::new(
+                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                    0.0,
+                )),
+            ));
+        };
+        if let Some(region) = &filters.region {
+            filter(f.region, region);
+        }
+        if let Some(industry) = &filters.industry {
+            filter(f.industry, industry);
+        }
+        if let Some(status) = filters.status {
+            filter(f.status, status.as_str());
+        }
+        if let Some(maturity) = filters.maturity {
+            filter(f.maturity, maturity.as_str());
+        }
+        if let Some(zjtx) = filters.zjtx_level {
+            filter(f.zjtx, zjtx.as_str());
+        }
+        let query = BooleanQuery::new(clauses);
+        let searcher = index.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let mut snippets = if has_text {
+            let mut generator = SnippetGenerator::create(&searcher, &query, f.body)?;
+            generator.set_max_num_chars(SNIPPET_CHARS);
+            Some(generator)
+        } else {
+            None
+        };
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            let text_of = |field: Field| {
+                stored
+                    .get_first(field)
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default()
+            };
+            let snippet = match snippets.as_mut() {
+                Some(generator) => generator.snippet_from_doc(&stored).to_html(),
+                None => html_escape_prefix(&text_of(f.body), SNIPPET_CHARS),
+            };
+            hits.push(Hit {
+                id: text_of(f.id),
+                score,
+                title: text_of(f.title),
+                snippet,
+            });
+        }
+        Ok(hits)
+    }
+}
+
+/// One `Should` clause per term and field; title and extra fields boosted.
+fn text_query(f: &Fields, terms: &[String]) -> Option<Box<dyn Query>> {
+    if terms.is_empty() {
+        return None;
+    }
+    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 3);
+    for term in terms {
+        for (field, boost) in [
+            (f.title, TITLE_BOOST),
+            (f.body, 1.0),
+            (f.extra, EXTRA_BOOST),
+        ] {
+            let q = TermQuery::new(
+                Term::from_field_text(field, term),
+                IndexRecordOption::WithFreqsAndPositions,
+            );
+            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+        }
+    }
+    Some(Box::new(BooleanQuery::new(should)))
+}
+
+fn html_escape_prefix(text: &str, chars: usize) -> String {
+    let prefix: String = text.chars().take(chars).collect();
+    prefix
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}

@@ -1,0 +1,3 @@
+//! Derived indexes over the store: full-text (tantivy) now, vectors later.
+
+pub mod fulltext;

@@ -1,0 +1,304 @@
+//! The store: sled as the source of truth. Documents by id (each record with
+//! a checksum), an owner index, and a change log keyed by a monotonically
+//! increasing sequence number, from which the derived indexes catch up.
+//! A write returns only after sled has flushed it to disk.
+
+mod record;
+
+pub use record::{Change, Record};
+
+use crate::error::{Error, Result};
+use crate::model::{Document, Kind};
+use chrono::Utc;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::Transactional;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+const SEQ_KEY: &[u8] = b"seq";
+
+/// What a write did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteReceipt {
+    /// Document id (generated when the document had none).
+    pub id: String,
+    /// Sequence number of the write.
+    pub seq: u64,
+    /// True when the id did not exist before (or was deleted).
+    pub created: bool,
+}
+
+/// Durable document store.
+pub struct Store {
+    db: sled::Db,
+    docs: sled::Tree,
+    owners: sled::Tree,
+    log: sled::Tree,
+    meta: sled::Tree,
+    write_lock: Mutex<()>,
+}
+
+fn owner_key(owner: &str, id: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(owner.len() + id.len() + 1);
+    key.extend_from_slice(owner.as_bytes());
+    key.push(0);
+    key.extend_from_slice(id.as_bytes());
+    key
+}
+
+fn decode_u64(bytes: &[u8]) -> Result<u64> {
+    let array: [u8; 8] = bytes
+        .try_into()
+        .map_err(|_| Error::Corrupt("a sequence number has the wrong length".into()))?;
+    Ok(u64::from_be_bytes(array))
+}
+
+fn abort(e: Error) -> ConflictableTransactionError<Error> {
+    ConflictableTransactionError::Abort(e)
+}
+
+fn unwrap_tx<T>(result: std::result::Result<T, TransactionError<Error>>) -> Result<T> {
+    result.map_err(|e| match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => Error::Storage(e),
+    })
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`. Fails with a clear error when the
+    /// directory holds a damaged database.
+    pub fn open(dir: &Path) -> Result<Store> {
+        std::fs::create_dir_all(dir)?;
+        let db = sled::Config::new().path(dir).open()?;
+        let store = Store {
+            docs: db.open_tree("docs")?,
+            owners: db.open_tree("owners")?,
+            log: db.open_tree("log")?,
+            meta: db.open_tree("meta")?,
+            db,
+            write_lock: Mutex::new(()),
+        };
+        store.last_seq()?;
+        Ok(store)
+    }
+
+    /// The sequence number of the last write (0 for an empty store).
+    pub fn last_seq(&self) -> Result<u64> {
+        self.meta
+            .get(SEQ_KEY)?
+            .map(|v| decode_u64(&v))
+            .transpose()
+            .map(|seq| seq.unwrap_or(0))
+    }
+
+    /// Stores one validated document durably (see [`Store::put_batch`]).
+    pub fn put(&self, doc: Document) -> Result<WriteReceipt> {
+        let mut receipts = self.put_batch(vec![doc])?;
+        Ok(receipts.remove(0))
+    }
+
+    /// Stores validated documents in one transaction and one flush: all or none.
+    /// Empty ids are generated from the kind and the sequence number;
+    /// `created_at` is kept from the stored version, else from the document,
+    /// else set to now; `updated_at` is set to now. Changing the kind or the
+    /// owner of an existing id is refused.
+    pub fn put_batch(&self, mut docs: Vec<Document>) -> Result<Vec<WriteReceipt>> {
+        if docs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let _guard = self
+            .write_lock
+            .lock()
+            .map_err(|_| Error::Internal("store lock poisoned".into()))?;
+        let now = Utc::now();
+        let base = self.last_seq()?;
+        // Assign ids and sequence numbers outside the transaction, which may be retried.
+        for (i, doc) in docs.iter_mut().enumerate() {
+            if doc.id.is_empty() {
+                doc.id = format!("{}{:09}", doc.kind.id_prefix(), base + 1 + i as u64);
+            }
+            doc.updated_at = Some(now);
+        }
+        let receipts = unwrap_tx(
+            (&self.docs, &self.owners, &self.log, &self.meta).transaction(
+                |(docs_tree, owners, log, meta)| {
+                    let mut receipts = Vec::with_capacity(docs.len());
+                    for (i, doc) in docs.iter().enumerate() {
+                        let seq = base + 1 + i as u64;
+                        let mut doc = doc.clone();
+                        let previous = docs_tree
+                            .get(doc.id.as_bytes())?
+                            .map(|v| Record::decode(doc.id.as_bytes(), &v))
+                            .transpose()
+                            .map_err(abort)?;
+                        let created = match &previous {
+                            Some(Record::Live { doc: old, .. }) => {
+                                if old.kind != doc.kind {
+                                    return Err(abort(Error::Conflict(format!(
+                                        "`{}` is a {}, not a {}",
+                                        doc.id, old.kind, doc.kind
+                                    ))));
+                                }
+                                if old.owner != doc.owner {
+                                    return Err(abort(Error::Forbidden(format!(
+                                        "`{}` belongs to another party",
+                                        doc.id
+                                    ))));
+                                }
+                                doc.created_at = old.created_at;
+                                false
+                            }
+                            _ => {
+                                doc.created_at = doc.created_at.or(Some(now));
+                                true
+                            }
+                        };
+                        let id = doc.id.clone();
+                        owners.insert(owner_key(&doc.owner, &id), doc.kind.as_str().as_bytes())?;
+                        docs_tree.insert(
+                            id.as_bytes(),
+                            Record::Live {
+                                seq,
+                                doc: Box::new(doc),
+                            }
+                            .encode(),
+                        )?;
+                        log.insert(&seq.to_be_bytes(), id.as_bytes())?;
+                        receipts.push(WriteReceipt { id, seq, created });
+                    }
+                    meta.insert(SEQ_KEY, &(base + docs.len() as u64).to_be_bytes())?;
+                    Ok(receipts)
+                },
+            ),
+        )?;
+        self.db.flush()?;
+        Ok(receipts)
+    }
+
+    /// Deletes a document, leaving a tombstone. Returns the delete's sequence
+    /// number, or `None` when there was no live document with this id.
+    pub fn delete(&self, id: &str) -> Result<Option<u64>> {
+        let _guard = self
+            .write_lock
+            .lock()
+            .map_err(|_| Error::Internal("store lock poisoned".into()))?;
+        let Some(Record::Live { doc, .. }) = self.record(id)? else {
+            return Ok(None);
+        };
+        let seq = self.last_seq()? + 1;
+        let tombstone = Record::Deleted {
+            seq,
+            id: id.to_string(),
+            kind: doc.kind,
+            owner: doc.owner.clone(),
+            deleted_at: Utc::now(),
+        };
+        unwrap_tx(
+            (&self.docs, &self.owners, &self.log, &self.meta).transaction(
+                |(docs_tree, owners, log, meta)| {
+                    owners.remove(owner_key(&doc.owner, id))?;
+                    docs_tree.insert(id.as_bytes(), tombstone.encode())?;
+                    log.insert(&seq.to_be_bytes(), id.as_bytes())?;
+                    meta.insert(SEQ_KEY, &seq.to_be_bytes())?;
+                    Ok(())
+                },
+            ),
+        )?;
+        self.db.flush()?;
+        Ok(Some(seq))
+    }
+
+    /// The latest record of an id, live or deleted.
+    pub fn record(&self, id: &str) -> Result<Option<Record>> {
+        self.docs
+            .get(id.as_bytes())?
+            .map(|v| Record::decode(id.as_bytes(), &v))
+            .transpose()
+    }
+
+    /// The live document with this id.
+    pub fn get(&self, id: &str) -> Result<Option<Document>> {
+        Ok(match self.record(id)? {
+            Some(Record::Live { doc, .. }) => Some(*doc),
+            _ => None,
+        })
+    }
+
+    /// Changes after sequence number `after`, oldest first, each id once at its
+    /// latest state. Returns the changes and the sequence number they reach.
+    pub fn changes_since(&self, after: u64, limit: usize) -> Result<(Vec<(u64, Change)>, u64)> {
+        let mut changes = Vec::new();
+        let mut reached = after;
+        for entry in self.log.range((after + 1).to_be_bytes()..) {
+            let (key, id) = entry?;
+            let seq = decode_u64(&key)?;
+            reached = seq;
+            let id = String::from_utf8_lossy(&id).into_owned();
+            match self.record(&id)? {
+                // A later write of the same id will deliver its latest state.
+                Some(record) if record.seq() > seq => {}
+                Some(Record::Live { doc, .. }) => changes.push((seq, Change::Upsert(doc))),
+                Some(Record::Deleted { kind, .. }) => {
+                    changes.push((seq, Change::Delete { id, kind }))
+                }
+                None => {
+                    return Err(Error::Corrupt(format!(
+                        "the change log names `{id}` but the store has no record of it"
+                    )))
+                }
+            }
+            if changes.len() >= limit {
+                break;
+            }
+        }
+        Ok((changes, reached))
+    }
+
+    /// Ids of the live documents an owner holds.
+    pub fn ids_by_owner(&self, owner: &str) -> Result<Vec<String>> {
+        let mut prefix = owner.as_bytes().to_vec();
+        prefix.push(0);
+        self.owners
+            .scan_prefix(&prefix)
+            .map(|entry| {
+                let (key, _) = entry?;
+                Ok(String::from_utf8_lossy(&key[prefix.len()..]).into_owned())
+            })
+            .collect()
+    }
+
+    /// Every live document, optionally of one kind, in id order.
+    pub fn live_documents(
+        &self,
+        kind: Option<Kind>,
+    ) -> impl Iterator<Item = Result<Document>> + '_ {
+        self.docs.iter().filter_map(move |entry| {
+            let record = entry
+                .map_err(Error::from)
+                .and_then(|(key, value)| Record::decode(&key, &value));
+            match record {
+                Ok(Record::Live { doc, .. }) if kind.is_none_or(|k| k == doc.kind) => {
+                    Some(Ok(*doc))
+                }
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            }
+        })
+    }
+
+    /// Number of live documents per kind.
+    pub fn counts(&self) -> Result<BTreeMap<Kind, usize>> {
+        let mut counts: BTreeMap<Kind, usize> = Kind::ALL.iter().map(|k| (*k, 0)).collect();
+        for doc in self.live_documents(None) {
+            *counts.entry(doc?.kind).or_default() += 1;
+        }
+        Ok(counts)
+    }
+
+    /// Flushes everything to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+}

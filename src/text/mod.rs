@@ -1,0 +1,13 @@
+//! Chinese text analysis: normalisation, jieba segmentation with the domain
+//! dictionary and stop words, and the tantivy tokenizer built on them.
+//!
+//! Traditional and simplified characters are left as they are: a document in
+//! traditional script matches queries in traditional script only.
+
+mod analyzer;
+mod normalize;
+mod tokenizer;
+
+pub use analyzer::{Analyzer, Mode, Term};
+pub use normalize::{fold_char, normalize, Normalized};
+pub use tokenizer::{JiebaTokenizer, INDEX_TOKENIZER, QUERY_TOKENIZER};
