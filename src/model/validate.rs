@@ -41,22 +41,16 @@ pub fn parse_document(json: &str) -> Result<Document, ValidationError> {
     serde_path_to_error::deserialize(de).map_err(|err| {
         let path = err.path().to_string();
         let message = err.inner().to_string();
-        let field = unknown_field_name(&message)
-            .map(|name| {
-                if path == "." || path.is_empty() {
-                    name.to_string()
-                } else {
-                    format!("{path}.{name}")
-                }
-            })
-            .or_else(|| missing_field_name(&message).map(str::to_string))
-            .unwrap_or_else(|| if path == "." { "document".into() } else { path });
+        // The path names the offending field, unknown ones included; a missing
+        // field is reported at the enclosing object.
+        let field = match missing_field_name(&message) {
+            Some(name) if path == "." => name.to_string(),
+            Some(name) => format!("{path}.{name}"),
+            None if path == "." || path.starts_with('[') => "document".to_string(),
+            None => path,
+        };
         ValidationError::new(field, strip_position(&message))
     })
-}
-
-fn unknown_field_name(message: &str) -> Option<&str> {
-    message.strip_prefix("unknown field `")?.split('`').next()
 }
 
 fn missing_field_name(message: &str) -> Option<&str> {

@@ -7,7 +7,8 @@ use crate::error::{Error, Result};
 use crate::model::codes::{industries, regions, RegionTable};
 use crate::model::{Document, Kind, Maturity, Status, ValidationError, ZjtxLevel};
 use crate::store::Change;
-use crate::text::{Analyzer, JiebaTokenizer, Mode, INDEX_TOKENIZER, QUERY_TOKENIZER};
+use super::query::{parse_query, ParsedQuery};
+use crate::text::{JiebaTokenizer, Mode, INDEX_TOKENIZER, QUERY_TOKENIZER};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,7 +16,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use tantivy::collector::TopDocs;
 use tantivy::query::{
-    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, Query, TermQuery,
+    AllQuery, BooleanQuery, BoostQuery, ConstScoreQuery, Occur, PhraseQuery, Query, TermQuery,
 };
 use tantivy::schema::{
     Field, IndexRecordOption, NumericOptions, Schema, TextFieldIndexing, TextOptions, Value, FAST,
@@ -343,9 +344,9 @@ impl FullText {
     ) -> Result<Vec<Hit>> {
         let index = self.kind(kind);
         let f = index.fields;
-        let terms = Analyzer::shared().query_terms(text);
+        let parsed = parse_query(text);
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let text_query = text_query(&f, &terms);
+        let text_query = text_query(&f, &parsed);
         let has_text = text_query.is_some();
         if let Some(q) = text_query {
             clauses.push((Occur::Must, q));
@@ -414,26 +415,39 @@ impl FullText {
     }
 }
 
-/// One `Should` clause per term and field; title and extra fields boosted.
-fn text_query(f: &Fields, terms: &[String]) -> Option<Box<dyn Query>> {
-    if terms.is_empty() {
+/// Text fields searched, with their boosts.
+fn text_fields(f: &Fields) -> [(Field, f32); 3] {
+    [(f.title, TITLE_BOOST), (f.body, 1.0), (f.extra, EXTRA_BOOST)]
+}
+
+/// Free terms: one `Should` clause per term and field (title and extra fields
+/// boosted). Phrases: each must occur, in any of the fields.
+fn text_query(f: &Fields, parsed: &ParsedQuery) -> Option<Box<dyn Query>> {
+    if parsed.is_empty() {
         return None;
     }
-    let mut should: Vec<(Occur, Box<dyn Query>)> = Vec::with_capacity(terms.len() * 3);
-    for term in terms {
-        for (field, boost) in [
-            (f.title, TITLE_BOOST),
-            (f.body, 1.0),
-            (f.extra, EXTRA_BOOST),
-        ] {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+    for term in &parsed.terms {
+        for (field, boost) in text_fields(f) {
             let q = TermQuery::new(
                 Term::from_field_text(field, term),
                 IndexRecordOption::WithFreqsAndPositions,
             );
-            should.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
+            clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
         }
     }
-    Some(Box::new(BooleanQuery::new(should)))
+    for phrase in &parsed.phrases {
+        let per_field: Vec<(Occur, Box<dyn Query>)> = text_fields(f)
+            .into_iter()
+            .map(|(field, boost)| {
+                let terms = phrase.iter().map(|t| Term::from_field_text(field, t)).collect();
+                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), boost));
+                (Occur::Should, q)
+            })
+            .collect();
+        clauses.push((Occur::Must, Box::new(BooleanQuery::new(per_field))));
+    }
+    Some(Box::new(BooleanQuery::new(clauses)))
 }
 
 fn html_escape_prefix(text: &str, chars: usize) -> String {

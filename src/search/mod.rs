@@ -1,3 +1,4 @@
 //! Derived indexes over the store: full-text (tantivy) now, vectors later.
 
 pub mod fulltext;
+pub mod query;

@@ -1,0 +1,227 @@
+//! Full-text search through the engine: ranking basics, filters, phrases,
+//! segmentation pitfalls, durability across a crash, and catch-up.
+
+mod common;
+
+use common::{achievement, need, request, supplier};
+use duijie::model::{Kind, Status};
+use duijie::search::fulltext::Filters;
+use duijie::Engine;
+use std::path::Path;
+use std::process::Command;
+
+fn ids(engine: &Engine, kind: Kind, text: &str, filters: &Filters) -> Vec<String> {
+    engine
+        .search(kind, text, filters, 20)
+        .unwrap()
+        .into_iter()
+        .map(|h| h.id)
+        .collect()
+}
+
+fn open_with(dir: &Path, docs: Vec<duijie::model::Document>) -> Engine {
+    let engine = Engine::open(dir).unwrap();
+    for doc in docs {
+        engine.upsert(doc).unwrap();
+    }
+    engine.sync().unwrap();
+    engine
+}
+
+fn any() -> Filters {
+    Filters::default()
+}
+
+#[test]
+fn title_matches_rank_above_body_matches_and_snippets_highlight() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_with(
+        dir.path(),
+        vec![
+            achievement("A-body", "一种新型储能装置", "本装置采用磷酸铁锂正极材料，循环寿命长。"),
+            achievement("A-title", "高镍三元正极材料制备方法", "提高锂电池能量密度。"),
+            achievement("A-none", "茶叶加工工艺", "绿茶杀青与揉捻。"),
+        ],
+    );
+    let hits = engine.search(Kind::Achievement, "正极材料", &any(), 10).unwrap();
+    let order: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(order, vec!["A-title", "A-body"]);
+    assert!(hits[1].snippet.contains("<b>正极材料</b>"), "{}", hits[1].snippet);
+}
+
+#[test]
+fn filters_by_region_prefix_industry_and_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut gy = need("N-gy", "注塑模具冷却优化", "注塑件缩痕");
+    gy.region = Some("520102".into());
+    gy.industry = Some("2927".into());
+    let mut zy = need("N-zy", "注塑模具寿命提升", "注塑模具磨损");
+    zy.region = Some("520300".into());
+    zy.industry = Some("3525".into());
+    let mut sh = need("N-sh", "注塑模具设计", "汽车内饰件注塑模具");
+    sh.region = Some("310000".into());
+    sh.industry = Some("2927".into());
+    let mut closed = need("N-closed", "注塑模具维修", "注塑模具");
+    closed.status = Status::Closed;
+    let engine = open_with(dir.path(), vec![gy, zy, sh, closed]);
+
+    let sorted = |mut v: Vec<String>| {
+        v.sort();
+        v
+    };
+    let guizhou = Filters::parse(Some("52"), None, Some(Status::Open)).unwrap();
+    assert_eq!(sorted(ids(&engine, Kind::Need, "注塑模具", &guizhou)), vec!["N-gy", "N-zy"]);
+    let guiyang = Filters::parse(Some("5201"), None, Some(Status::Open)).unwrap();
+    assert_eq!(ids(&engine, Kind::Need, "注塑模具", &guiyang), vec!["N-gy"]);
+    let rubber = Filters::parse(None, Some("C29"), Some(Status::Open)).unwrap();
+    assert_eq!(sorted(ids(&engine, Kind::Need, "注塑模具", &rubber)), vec!["N-gy", "N-sh"]);
+    let open = Filters::parse(None, None, Some(Status::Open)).unwrap();
+    assert_eq!(ids(&engine, Kind::Need, "注塑模具", &open).len(), 3);
+    assert_eq!(ids(&engine, Kind::Need, "注塑模具", &any()).len(), 4);
+    // Filters alone list the matching documents.
+    assert_eq!(sorted(ids(&engine, Kind::Need, "", &guizhou)), vec!["N-gy", "N-zy"]);
+    // Unknown codes are refused with the field named.
+    match Filters::parse(Some("99"), None, None) {
+        Err(duijie::Error::Invalid(e)) => assert_eq!(e.field, "region"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn phrases_need_adjacent_words_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_with(
+        dir.path(),
+        vec![
+            achievement("A-adjacent", "锂电池正极材料制备", "工艺路线"),
+            achievement("A-apart", "正极材料在锂电池中的应用", "综述"),
+        ],
+    );
+    assert_eq!(
+        ids(&engine, Kind::Achievement, "\"锂电池正极材料\"", &any()),
+        vec!["A-adjacent"]
+    );
+    // Sub-words share their word's position, so a phrase across sub-words matches too.
+    assert_eq!(
+        ids(&engine, Kind::Achievement, "\"电池正极\"", &any()),
+        vec!["A-adjacent"]
+    );
+    assert_eq!(ids(&engine, Kind::Achievement, "锂电池 正极材料", &any()).len(), 2);
+}
+
+#[test]
+fn segmentation_pitfalls_of_other_engines_are_avoided() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_with(
+        dir.path(),
+        vec![
+            supplier("S-easy", "智能门锁", "产品安装简单，适配多种门型。"),
+            supplier("S-bank", "供应链金融服务", "与中国农业发展银行合作开展授信。"),
+            supplier("S-cert", "汽车线束", "已通过IATF16949认证，具备304不锈钢加工和3D打印能力，PLC编程，5G模组。"),
+            supplier("S-classic", "经典款家具", "实木家具。"),
+        ],
+    );
+    assert_eq!(ids(&engine, Kind::Supplier, "简单", &any()), vec!["S-easy"]);
+    assert_eq!(ids(&engine, Kind::Supplier, "农业", &any()), vec!["S-bank"]);
+    for q in ["IATF16949", "iatf16949", "ＩＡＴＦ１６９４９", "304不锈钢", "3D打印", "PLC", "5G"] {
+        assert_eq!(ids(&engine, Kind::Supplier, q, &any()), vec!["S-cert"], "query {q}");
+    }
+    // No partial match of a code: 16949 alone is not IATF16949.
+    assert!(ids(&engine, Kind::Supplier, "16949", &any()).is_empty());
+    // No pinyin folding: 景点 (jingdian) must not find 经典 (jingdian).
+    assert!(ids(&engine, Kind::Supplier, "景点", &any()).is_empty());
+    // Only stop words: nothing.
+    assert!(ids(&engine, Kind::Supplier, "我公司 需求 技术", &any()).is_empty());
+}
+
+#[test]
+fn updates_replace_and_deletes_remove() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_with(dir.path(), vec![request("R1", "压铸壳体采购", "铝合金压铸")]);
+    let mut changed = request("R1", "冲压件采购", "钣金冲压");
+    changed.products = vec!["冲压件".into()];
+    engine.upsert(changed).unwrap();
+    engine.sync().unwrap();
+    assert!(ids(&engine, Kind::Request, "压铸壳体", &any()).is_empty());
+    assert_eq!(ids(&engine, Kind::Request, "冲压件", &any()), vec!["R1"]);
+    engine.delete("R1").unwrap();
+    engine.sync().unwrap();
+    assert!(ids(&engine, Kind::Request, "冲压件", &any()).is_empty());
+    assert!(engine.get("R1").is_err());
+    assert!(matches!(engine.delete("R1"), Err(duijie::Error::NotFound(_))));
+}
+
+#[test]
+fn an_index_deleted_on_disk_is_rebuilt_from_the_store() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let engine = open_with(
+            dir.path(),
+            vec![
+                achievement("A1", "钠离子电池负极材料", "硬碳"),
+                achievement("A2", "茶园病虫害绿色防控", "生物农药"),
+            ],
+        );
+        engine.delete("A2").unwrap();
+    }
+    std::fs::remove_dir_all(dir.path().join("fulltext")).unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    assert_eq!(ids(&engine, Kind::Achievement, "负极材料", &any()), vec!["A1"]);
+    assert!(ids(&engine, Kind::Achievement, "生物农药", &any()).is_empty());
+    let stats = engine.stats().unwrap();
+    assert_eq!(stats.fulltext[&Kind::Achievement], 1);
+    assert_eq!(stats.fulltext_seq, stats.store_seq);
+}
+
+#[test]
+fn a_garbage_index_file_is_rebuilt_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        open_with(dir.path(), vec![achievement("A1", "钠离子电池负极材料", "硬碳")]);
+    }
+    std::fs::write(dir.path().join("fulltext/achievement/meta.json"), b"{not json").unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    assert_eq!(ids(&engine, Kind::Achievement, "负极材料", &any()), vec!["A1"]);
+}
+
+/// Runs this test binary's `child_writes_then_aborts` in a child process that
+/// writes a document (and syncs the indexes or not) and then aborts without
+/// any shutdown.
+fn crash_child(dir: &Path, sync: bool) {
+    let status = Command::new(std::env::current_exe().unwrap())
+        .args(["--ignored", "--exact", "child_writes_then_aborts", "--nocapture"])
+        .env("DUIJIE_CHILD_DIR", dir)
+        .env("DUIJIE_CHILD_SYNC", if sync { "1" } else { "0" })
+        .status()
+        .unwrap();
+    assert!(!status.success(), "the child must die by abort");
+}
+
+#[test]
+#[ignore = "run only as the child process of the crash tests"]
+fn child_writes_then_aborts() {
+    let dir = std::env::var("DUIJIE_CHILD_DIR").expect("started by a crash test");
+    let engine = Engine::open(Path::new(&dir)).unwrap();
+    engine
+        .upsert(achievement("A-crash", "固态电解质界面改性", "硫化物固态电解质"))
+        .unwrap();
+    if std::env::var("DUIJIE_CHILD_SYNC").as_deref() == Ok("1") {
+        engine.sync().unwrap();
+    }
+    std::process::abort();
+}
+
+#[test]
+fn an_acknowledged_write_survives_a_crash_with_its_search_hit() {
+    for sync in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        crash_child(dir.path(), sync);
+        let engine = Engine::open(dir.path()).unwrap();
+        assert_eq!(engine.get("A-crash").unwrap().title, "固态电解质界面改性");
+        assert_eq!(
+            ids(&engine, Kind::Achievement, "固态电解质", &any()),
+            vec!["A-crash"],
+            "sync before crash: {sync}"
+        );
+    }
+}
