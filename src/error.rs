@@ -30,6 +30,9 @@ pub enum Error {
     /// A file could not be read or written.
     #[error("i/o error: {0}")]
     Io(#[from] std::io::Error),
+    /// The embedding service failed or answered nonsense.
+    #[error("embedding error: {0}")]
+    Embedding(String),
     /// Anything else that is the engine's fault.
     #[error("internal error: {0}")]
     Internal(String),

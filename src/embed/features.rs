@@ -1,0 +1,74 @@
+//! Sparse features of a text for the built-in encoder: jieba words (search
+//! granularity, so the parts of a compound count too) and character bigrams
+//! and trigrams of every run of Chinese characters, so that words the
+//! dictionary does not know still land near their parts.
+
+use crate::text::{fold_char, Analyzer, Mode};
+use std::collections::HashMap;
+
+/// The domain concept thesaurus: each line a cluster of terms that go
+/// together, from business wording to technical terms.
+const CONCEPTS: &str = include_str!("concepts.txt");
+
+/// Weight of a character n-gram relative to a word.
+const NGRAM_WEIGHT: f32 = 0.5;
+
+/// Lines of the concept thesaurus, used as extra training documents.
+pub fn concept_lines() -> impl Iterator<Item = &'static str> {
+    CONCEPTS.lines().filter(|l| !l.trim().is_empty())
+}
+
+/// Extracts weighted sparse features from text.
+#[derive(Clone, Default)]
+pub struct FeatureExtractor;
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{4E00}'..='\u{9FFF}' | '\u{3400}'..='\u{4DBF}')
+}
+
+impl FeatureExtractor {
+    /// Feature → raw weighted count. Words are keyed as they are, bigrams with
+    /// a `\u{1}` prefix and trigrams with `\u{2}`, so the three never collide.
+    pub fn extract(&self, text: &str) -> HashMap<String, f32> {
+        let analyzer = Analyzer::shared();
+        let mut counts: HashMap<String, f32> = HashMap::new();
+        for term in analyzer.analyze(text, Mode::Index) {
+            *counts.entry(term.text).or_default() += 1.0;
+        }
+        let folded: Vec<char> = text.chars().map(fold_char).collect();
+        for run in folded.split(|c| !is_han(*c)) {
+            for (n, prefix) in [(2usize, '\u{1}'), (3, '\u{2}')] {
+                if run.len() < n {
+                    continue;
+                }
+                for window in run.windows(n) {
+                    let mut key = String::with_capacity(1 + 3 * n);
+                    key.push(prefix);
+                    key.extend(window);
+                    *counts.entry(key).or_default() += NGRAM_WEIGHT;
+                }
+            }
+        }
+        counts
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_and_ngrams_are_counted_separately() {
+        let f = FeatureExtractor.extract("锂电池正极材料");
+        assert_eq!(f.get("锂电池"), Some(&1.0));
+        assert_eq!(f.get("电池"), Some(&1.0));
+        assert_eq!(f.get("\u{1}电池"), Some(&NGRAM_WEIGHT));
+        assert_eq!(f.get("\u{2}锂电池"), Some(&NGRAM_WEIGHT));
+        assert!(!f.contains_key("\u{1}池正") || f.get("\u{1}池正") == Some(&NGRAM_WEIGHT));
+    }
+
+    #[test]
+    fn the_concept_thesaurus_is_shipped() {
+        assert!(concept_lines().count() >= 100);
+    }
+}
