@@ -6,6 +6,7 @@ pub mod engine;
 pub mod error;
 pub mod gen;
 pub mod model;
+pub mod rank;
 pub mod search;
 pub mod store;
 pub mod text;

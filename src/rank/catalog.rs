@@ -1,0 +1,118 @@
+//! The ranking catalog: an in-memory projection of every live document that
+//! ranking reads per candidate — its structured fields (body dropped) and its
+//! terms for pair BM25 — kept in step with the store by the engine's sync.
+//! Rebuilt from the store on start.
+
+use super::lexical::{pair_bm25, Collection, Interner, PairBm25, TermProfile};
+use crate::model::{Document, Kind};
+use crate::store::Change;
+use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+/// What ranking knows of one document.
+#[derive(Debug)]
+pub struct CatalogEntry {
+    /// The document without its body.
+    pub doc: Document,
+    /// Its terms.
+    pub terms: TermProfile,
+}
+
+#[derive(Default)]
+struct KindCatalog {
+    entries: HashMap<String, Arc<CatalogEntry>>,
+    collection: Collection,
+}
+
+/// Every live document's ranking data, per kind.
+#[derive(Default)]
+pub struct Catalog {
+    interner: Interner,
+    kinds: [RwLock<KindCatalog>; 4],
+    applied_seq: AtomicU64,
+}
+
+fn slot(kind: Kind) -> usize {
+    Kind::ALL.iter().position(|k| *k == kind).expect("a known kind")
+}
+
+impl Catalog {
+    /// Store sequence number the catalog reflects.
+    pub fn applied_seq(&self) -> u64 {
+        self.applied_seq.load(Ordering::Acquire)
+    }
+
+    /// Terms of a document that is not (or not yet) in the catalog.
+    pub fn profile_of(&self, doc: &Document) -> TermProfile {
+        TermProfile::of(doc, &self.interner)
+    }
+
+    /// Applies changes with sequence numbers above the catalog's, analysing
+    /// documents in parallel; `reached` becomes the catalog's sequence number.
+    pub fn apply(&self, changes: &[(u64, Change)], reached: u64) {
+        let from = self.applied_seq();
+        let analysed: Vec<(Kind, String, Option<Arc<CatalogEntry>>)> = changes
+            .par_iter()
+            .filter(|(seq, _)| *seq > from)
+            .map(|(_, change)| match change {
+                Change::Upsert(doc) => {
+                    let terms = TermProfile::of(doc, &self.interner);
+                    let mut doc = (**doc).clone();
+                    doc.body = String::new();
+                    (doc.kind, doc.id.clone(), Some(Arc::new(CatalogEntry { doc, terms })))
+                }
+                Change::Delete { id, kind } => (*kind, id.clone(), None),
+            })
+            .collect();
+        for (kind, id, entry) in analysed {
+            let mut catalog = self.kinds[slot(kind)].write().expect("catalog lock");
+            if let Some(old) = catalog.entries.remove(&id) {
+                catalog.collection.remove(&old.terms);
+            }
+            if let Some(entry) = entry {
+                catalog.collection.add(&entry.terms);
+                catalog.entries.insert(id, entry);
+            }
+        }
+        self.applied_seq.fetch_max(reached, Ordering::AcqRel);
+    }
+
+    /// The entry of a live document.
+    pub fn get(&self, kind: Kind, id: &str) -> Option<Arc<CatalogEntry>> {
+        self.kinds[slot(kind)].read().expect("catalog lock").entries.get(id).cloned()
+    }
+
+    /// Entries of several ids of one kind (missing ones skipped), in order.
+    pub fn get_many(&self, kind: Kind, ids: &[String]) -> Vec<Arc<CatalogEntry>> {
+        let catalog = self.kinds[slot(kind)].read().expect("catalog lock");
+        ids.iter().filter_map(|id| catalog.entries.get(id).cloned()).collect()
+    }
+
+    /// Every entry of a kind.
+    pub fn entries(&self, kind: Kind) -> Vec<Arc<CatalogEntry>> {
+        self.kinds[slot(kind)].read().expect("catalog lock").entries.values().cloned().collect()
+    }
+
+    /// Number of documents of a kind.
+    pub fn len(&self, kind: Kind) -> usize {
+        self.kinds[slot(kind)].read().expect("catalog lock").entries.len()
+    }
+
+    /// True when the catalog holds no document.
+    pub fn is_empty(&self) -> bool {
+        Kind::ALL.iter().all(|k| self.len(*k) == 0)
+    }
+
+    /// BM25 of the demand's words against a supply document of `supply_kind`.
+    pub fn bm25(&self, demand: &TermProfile, supply: &TermProfile, supply_kind: Kind) -> PairBm25 {
+        let catalog = self.kinds[slot(supply_kind)].read().expect("catalog lock");
+        pair_bm25(demand, supply, &catalog.collection)
+    }
+
+    /// Text of interned terms.
+    pub fn term_names(&self, ids: impl Iterator<Item = u32>) -> Vec<String> {
+        ids.map(|id| self.interner.name(id).to_string()).collect()
+    }
+}

@@ -1,0 +1,239 @@
+//! The lexical side of ranking: a forward index of every document's terms
+//! (weighted by field) with per-kind document frequencies, so that BM25 can be
+//! computed for any pair of documents in a fixed orientation (the demand
+//! side's words as the query, the supply side as the document). That makes the
+//! `bm25` feature a function of the pair alone: the same whichever side asks.
+
+use crate::model::Document;
+use crate::text::{Analyzer, Mode};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// BM25 term-frequency saturation.
+pub const K1: f32 = 1.2;
+/// BM25 length normalisation.
+pub const B: f32 = 0.75;
+/// Field weights when counting term frequencies (title, body, extra).
+pub const FIELD_WEIGHTS: [f32; 3] = [2.0, 1.0, 1.5];
+
+/// Interned term ids, shared by all kinds.
+#[derive(Default)]
+pub struct Interner {
+    ids: RwLock<HashMap<Arc<str>, u32>>,
+    names: RwLock<Vec<Arc<str>>>,
+}
+
+impl Interner {
+    /// Id of a term, creating it when new.
+    pub fn intern(&self, term: &str) -> u32 {
+        if let Some(id) = self.ids.read().expect("interner lock").get(term) {
+            return *id;
+        }
+        let mut ids = self.ids.write().expect("interner lock");
+        if let Some(id) = ids.get(term) {
+            return *id;
+        }
+        let mut names = self.names.write().expect("interner lock");
+        let id = names.len() as u32;
+        let name: Arc<str> = Arc::from(term);
+        names.push(name.clone());
+        ids.insert(name, id);
+        id
+    }
+
+    /// Id of a known term.
+    pub fn get(&self, term: &str) -> Option<u32> {
+        self.ids.read().expect("interner lock").get(term).copied()
+    }
+
+    /// The text of a term id.
+    pub fn name(&self, id: u32) -> Arc<str> {
+        self.names.read().expect("interner lock")[id as usize].clone()
+    }
+}
+
+/// The terms of one document, in both roles.
+#[derive(Debug, Clone, Default)]
+pub struct TermProfile {
+    /// As a document: (term, field-weighted frequency), index granularity, sorted by term.
+    pub doc_terms: Vec<(u32, f32)>,
+    /// Field-weighted length in words.
+    pub doc_len: f32,
+    /// As a query: (term, weight 1 + ln(weighted frequency)), query granularity, sorted by term.
+    pub query_terms: Vec<(u32, f32)>,
+}
+
+fn collect(counts: HashMap<u32, f32>) -> Vec<(u32, f32)> {
+    let mut v: Vec<(u32, f32)> = counts.into_iter().collect();
+    v.sort_by_key(|(t, _)| *t);
+    v
+}
+
+impl TermProfile {
+    /// Analyses title, body and the extra fields of a document.
+    pub fn of(doc: &Document, interner: &Interner) -> TermProfile {
+        Self::of_fields([&doc.title, &doc.body, &doc.extra_text()], interner)
+    }
+
+    /// Analyses three fields (title, body, extra).
+    pub fn of_fields(fields: [&str; 3], interner: &Interner) -> TermProfile {
+        let analyzer = Analyzer::shared();
+        let mut doc_counts: HashMap<u32, f32> = HashMap::new();
+        let mut query_counts: HashMap<u32, f32> = HashMap::new();
+        let mut doc_len = 0.0;
+        for (text, weight) in fields.iter().zip(FIELD_WEIGHTS) {
+            let terms = analyzer.analyze(text, Mode::Index);
+            doc_len += weight * terms.last().map_or(0, |t| t.position + 1) as f32;
+            for term in terms {
+                *doc_counts.entry(interner.intern(&term.text)).or_default() += weight;
+            }
+            for term in analyzer.analyze(text, Mode::Query) {
+                *query_counts.entry(interner.intern(&term.text)).or_default() += weight;
+            }
+        }
+        let query_terms = query_counts
+            .into_iter()
+            .map(|(t, c)| (t, 1.0 + c.ln().max(0.0)))
+            .collect();
+        TermProfile {
+            doc_terms: collect(doc_counts),
+            doc_len,
+            query_terms: collect(query_terms),
+        }
+    }
+}
+
+/// Document frequencies and lengths of one kind (the supply side of BM25).
+#[derive(Debug, Default, Clone)]
+pub struct Collection {
+    df: HashMap<u32, u32>,
+    docs: u64,
+    total_len: f64,
+}
+
+impl Collection {
+    /// Counts a document in.
+    pub fn add(&mut self, profile: &TermProfile) {
+        for (t, _) in &profile.doc_terms {
+            *self.df.entry(*t).or_default() += 1;
+        }
+        self.docs += 1;
+        self.total_len += profile.doc_len as f64;
+    }
+
+    /// Counts a document out.
+    pub fn remove(&mut self, profile: &TermProfile) {
+        for (t, _) in &profile.doc_terms {
+            if let Some(n) = self.df.get_mut(t) {
+                *n -= 1;
+                if *n == 0 {
+                    self.df.remove(t);
+                }
+            }
+        }
+        self.docs = self.docs.saturating_sub(1);
+        self.total_len = (self.total_len - profile.doc_len as f64).max(0.0);
+    }
+
+    fn idf(&self, term: u32) -> f32 {
+        let n = self.docs as f32;
+        let df = self.df.get(&term).copied().unwrap_or(0) as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    fn avg_len(&self) -> f32 {
+        if self.docs == 0 {
+            1.0
+        } else {
+            (self.total_len / self.docs as f64).max(1.0) as f32
+        }
+    }
+}
+
+/// BM25 of a pair: the score, its share of the best score the query could
+/// reach (all its terms matched at saturation), and the matched terms with
+/// their contributions, largest first.
+#[derive(Debug, Clone, Default)]
+pub struct PairBm25 {
+    /// Raw BM25 score.
+    pub score: f32,
+    /// `score` over the query's maximum, in [0, 1].
+    pub ratio: f32,
+    /// Matched term ids and their contributions.
+    pub matched: Vec<(u32, f32)>,
+}
+
+/// BM25 of `query`'s query terms against `doc`'s document terms, with the
+/// statistics of `doc`'s collection.
+pub fn pair_bm25(query: &TermProfile, doc: &TermProfile, collection: &Collection) -> PairBm25 {
+    let avg = collection.avg_len();
+    let norm = K1 * (1.0 - B + B * doc.doc_len / avg);
+    let mut best = 0.0;
+    let mut score = 0.0;
+    let mut matched = Vec::new();
+    let mut d = doc.doc_terms.iter().peekable();
+    for (term, weight) in &query.query_terms {
+        let idf = collection.idf(*term);
+        best += weight * idf * (K1 + 1.0);
+        while d.peek().is_some_and(|(t, _)| t < term) {
+            d.next();
+        }
+        if let Some((t, tf)) = d.peek() {
+            if t == term {
+                let contribution = weight * idf * tf * (K1 + 1.0) / (tf + norm);
+                score += contribution;
+                matched.push((*term, contribution));
+            }
+        }
+    }
+    matched.sort_by(|a, b| b.1.total_cmp(&a.1));
+    PairBm25 {
+        score,
+        ratio: if best > 0.0 { (score / best).clamp(0.0, 1.0) } else { 0.0 },
+        matched,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(interner: &Interner, title: &str, body: &str) -> TermProfile {
+        TermProfile::of_fields([title, body, ""], interner)
+    }
+
+    #[test]
+    fn matching_words_score_and_rarer_words_weigh_more() {
+        let interner = Interner::default();
+        let docs = [
+            profile(&interner, "高镍三元正极材料", "提高锂电池能量密度"),
+            profile(&interner, "锂电池回收", "锂电池拆解"),
+            profile(&interner, "茶叶加工", "绿茶"),
+        ];
+        let mut collection = Collection::default();
+        docs.iter().for_each(|d| collection.add(d));
+        let query = profile(&interner, "锂电池正极材料", "");
+        let first = pair_bm25(&query, &docs[0], &collection);
+        let second = pair_bm25(&query, &docs[1], &collection);
+        let third = pair_bm25(&query, &docs[2], &collection);
+        assert!(first.score > second.score && second.score > 0.0);
+        assert_eq!(third.score, 0.0);
+        assert!(first.ratio > 0.0 && first.ratio <= 1.0);
+        let top: Vec<Arc<str>> = first.matched.iter().map(|(t, _)| interner.name(*t)).collect();
+        assert_eq!(&*top[0], "正极材料", "the rarer term contributes most: {top:?}");
+    }
+
+    #[test]
+    fn removing_a_document_restores_the_statistics() {
+        let interner = Interner::default();
+        let a = profile(&interner, "锂电池", "正极");
+        let b = profile(&interner, "茶叶", "绿茶");
+        let mut collection = Collection::default();
+        collection.add(&a);
+        let before = collection.clone();
+        collection.add(&b);
+        collection.remove(&b);
+        assert_eq!(collection.docs, before.docs);
+        assert_eq!(collection.df, before.df);
+    }
+}
