@@ -211,10 +211,10 @@ impl RankProfile {
         if self.candidates.bm25 + self.candidates.ann == 0 || self.candidates.bm25.max(self.candidates.ann) > 5_000 {
             return Err(ValidationError::new("candidates", "between 1 and 5,000 per retriever"));
         }
-        if !(self.freshness_half_life_days > 0.0) {
+        if !self.freshness_half_life_days.is_finite() || self.freshness_half_life_days <= 0.0 {
             return Err(ValidationError::new("freshness_half_life_days", "must be > 0"));
         }
-        if !(self.budget_tolerance >= 0.0) {
+        if !self.budget_tolerance.is_finite() || self.budget_tolerance < 0.0 {
             return Err(ValidationError::new("budget_tolerance", "must be ≥ 0"));
         }
         Ok(())

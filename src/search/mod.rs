@@ -2,3 +2,4 @@
 
 pub mod fulltext;
 pub mod query;
+pub mod vector;
