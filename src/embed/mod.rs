@@ -45,3 +45,9 @@ pub fn normalize(vector: &mut [f32]) {
 pub fn dot(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| x * y).sum()
 }
+
+/// The text of a document the encoders see: the title twice (it says most
+/// about the document), then body and the listed fields.
+pub fn embedding_text(doc: &crate::model::Document) -> String {
+    format!("{0}\n{0}\n{1}\n{2}", doc.title, doc.body, doc.extra_text())
+}

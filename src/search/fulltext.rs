@@ -328,6 +328,31 @@ impl FullText {
         Ok(())
     }
 
+    /// BM25 candidates of `kind` for already-analysed query terms: ids and
+    /// scores of the top `limit` within `filters`, without snippets.
+    pub fn candidates(&self, kind: Kind, terms: &[String], filters: &Filters, limit: usize) -> Result<Vec<(String, f32)>> {
+        let index = self.kind(kind);
+        let f = index.fields;
+        let parsed = ParsedQuery {
+            terms: terms.to_vec(),
+            phrases: Vec::new(),
+        };
+        let Some(text_query) = text_query(&f, &parsed) else {
+            return Ok(Vec::new());
+        };
+        let query = filtered(&f, text_query, filters);
+        let searcher = index.reader.searcher();
+        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+        let mut out = Vec::with_capacity(top.len());
+        for (score, address) in top {
+            let stored: TantivyDocument = searcher.doc(address)?;
+            if let Some(id) = stored.get_first(f.id).and_then(|v| v.as_str().map(str::to_string)) {
+                out.push((id, score));
+            }
+        }
+        Ok(out)
+    }
+
     /// Number of documents (of every status) indexed for `kind`.
     pub fn num_docs(&self, kind: Kind) -> u64 {
         self.kind(kind).reader.searcher().num_docs()
@@ -335,53 +360,17 @@ impl FullText {
 
     /// BM25 search of `kind`: top `limit` hits for `text` within `filters`, with
     /// snippets. An empty text with filters lists matching documents unscored.
-    pub fn search(
-        &self,
-        kind: Kind,
-        text: &str,
-        filters: &Filters,
-        limit: usize,
-    ) -> Result<Vec<Hit>> {
+    pub fn search(&self, kind: Kind, text: &str, filters: &Filters, limit: usize) -> Result<Vec<Hit>> {
         let index = self.kind(kind);
         let f = index.fields;
         let parsed = parse_query(text);
-        let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let text_query = text_query(&f, &parsed);
         let has_text = text_query.is_some();
-        if let Some(q) = text_query {
-            clauses.push((Occur::Must, q));
-        } else if !text.trim().is_empty() {
+        if !has_text && !text.trim().is_empty() {
             // Only stop words or punctuation: nothing can match.
             return Ok(Vec::new());
-        } else {
-            clauses.push((Occur::Must, Box::new(AllQuery)));
         }
-        let mut filter = |field: Field, value: &str| {
-            let term = Term::from_field_text(field, value);
-            clauses.push((
-                Occur::Must,
-                Box::new(ConstScoreQuery::new(
-                    Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
-                    0.0,
-                )),
-            ));
-        };
-        if let Some(region) = &filters.region {
-            filter(f.region, region);
-        }
-        if let Some(industry) = &filters.industry {
-            filter(f.industry, industry);
-        }
-        if let Some(status) = filters.status {
-            filter(f.status, status.as_str());
-        }
-        if let Some(maturity) = filters.maturity {
-            filter(f.maturity, maturity.as_str());
-        }
-        if let Some(zjtx) = filters.zjtx_level {
-            filter(f.zjtx, zjtx.as_str());
-        }
-        let query = BooleanQuery::new(clauses);
+        let query = filtered(&f, text_query.unwrap_or_else(|| Box::new(AllQuery)), filters);
         let searcher = index.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let mut snippets = if has_text {
@@ -413,6 +402,37 @@ impl FullText {
         }
         Ok(hits)
     }
+}
+
+/// `query` restricted by `filters` (filter clauses do not score).
+fn filtered(f: &Fields, query: Box<dyn Query>, filters: &Filters) -> BooleanQuery {
+    let mut clauses: Vec<(Occur, Box<dyn Query>)> = vec![(Occur::Must, query)];
+    let mut filter = |field: Field, value: &str| {
+        let term = Term::from_field_text(field, value);
+        clauses.push((
+            Occur::Must,
+            Box::new(ConstScoreQuery::new(
+                Box::new(TermQuery::new(term, IndexRecordOption::Basic)),
+                0.0,
+            )),
+        ));
+    };
+    if let Some(region) = &filters.region {
+        filter(f.region, region);
+    }
+    if let Some(industry) = &filters.industry {
+        filter(f.industry, industry);
+    }
+    if let Some(status) = filters.status {
+        filter(f.status, status.as_str());
+    }
+    if let Some(maturity) = filters.maturity {
+        filter(f.maturity, maturity.as_str());
+    }
+    if let Some(zjtx) = filters.zjtx_level {
+        filter(f.zjtx, zjtx.as_str());
+    }
+    BooleanQuery::new(clauses)
 }
 
 /// Text fields searched, with their boosts.

@@ -9,7 +9,9 @@ pub use record::{Change, Record};
 
 use crate::error::{Error, Result};
 use crate::model::{Document, Kind};
+use crate::rank::RankProfile;
 use chrono::Utc;
+use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::collections::BTreeMap;
@@ -36,7 +38,31 @@ pub struct Store {
     owners: sled::Tree,
     log: sled::Tree,
     meta: sled::Tree,
+    profiles: sled::Tree,
     write_lock: Mutex<()>,
+}
+
+/// Who saved a profile version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProfileOrigin {
+    /// Seeded from the profiles shipped with the engine.
+    Shipped,
+    /// Saved by an operator.
+    Operator,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredProfile {
+    origin: ProfileOrigin,
+    profile: RankProfile,
+}
+
+fn profile_key(name: &str, version: u32) -> Vec<u8> {
+    let mut key = name.as_bytes().to_vec();
+    key.push(0);
+    key.extend_from_slice(&version.to_be_bytes());
+    key
 }
 
 fn owner_key(owner: &str, id: &str) -> Vec<u8> {
@@ -76,6 +102,7 @@ impl Store {
             owners: db.open_tree("owners")?,
             log: db.open_tree("log")?,
             meta: db.open_tree("meta")?,
+            profiles: db.open_tree("profiles")?,
             db,
             write_lock: Mutex::new(()),
         };
@@ -294,6 +321,75 @@ impl Store {
             *counts.entry(doc?.kind).or_default() += 1;
         }
         Ok(counts)
+    }
+
+    fn latest_profile(&self, name: &str) -> Result<Option<(u32, StoredProfile)>> {
+        let mut prefix = name.as_bytes().to_vec();
+        prefix.push(0);
+        let Some(entry) = self.profiles.scan_prefix(&prefix).next_back() else {
+            return Ok(None);
+        };
+        let (key, value) = entry?;
+        let version = decode_u64(&[&[0u8; 4][..], &key[prefix.len()..]].concat())? as u32;
+        let stored = serde_json::from_slice(&value)
+            .map_err(|e| Error::Corrupt(format!("profile `{name}` cannot be decoded: {e}")))?;
+        Ok(Some((version, stored)))
+    }
+
+    /// The latest version of a rank profile.
+    pub fn profile(&self, name: &str) -> Result<Option<RankProfile>> {
+        Ok(self.latest_profile(name)?.map(|(_, s)| s.profile))
+    }
+
+    /// One version of a rank profile.
+    pub fn profile_version(&self, name: &str, version: u32) -> Result<Option<RankProfile>> {
+        self.profiles
+            .get(profile_key(name, version))?
+            .map(|v| {
+                serde_json::from_slice::<StoredProfile>(&v)
+                    .map(|s| s.profile)
+                    .map_err(|e| Error::Corrupt(format!("profile `{name}` v{version}: {e}")))
+            })
+            .transpose()
+    }
+
+    /// Saves a new version of a profile (durably) and returns it with its version set.
+    pub fn put_profile(&self, mut profile: RankProfile, origin: ProfileOrigin) -> Result<RankProfile> {
+        let _guard = self.write_lock.lock().map_err(|_| Error::Internal("store lock poisoned".into()))?;
+        let version = self.latest_profile(&profile.name)?.map_or(0, |(v, _)| v) + 1;
+        profile.version = version;
+        let stored = StoredProfile {
+            origin,
+            profile: profile.clone(),
+        };
+        let bytes = serde_json::to_vec(&stored).map_err(|e| Error::Internal(e.to_string()))?;
+        self.profiles.insert(profile_key(&profile.name, version), bytes)?;
+        self.db.flush()?;
+        Ok(profile)
+    }
+
+    /// Seeds a shipped profile: saved when absent, or when the stored latest
+    /// version is an older shipped one (operators' versions are never replaced).
+    pub fn seed_profile(&self, shipped: RankProfile) -> Result<()> {
+        match self.latest_profile(&shipped.name)? {
+            Some((_, stored)) if stored.origin == ProfileOrigin::Operator => Ok(()),
+            Some((v, stored)) if RankProfile { version: v, ..shipped.clone() } == stored.profile => Ok(()),
+            _ => self.put_profile(shipped, ProfileOrigin::Shipped).map(|_| ()),
+        }
+    }
+
+    /// Names of all stored profiles.
+    pub fn profile_names(&self) -> Result<Vec<String>> {
+        let mut names: Vec<String> = Vec::new();
+        for entry in self.profiles.iter() {
+            let (key, _) = entry?;
+            let name = key.split(|b| *b == 0).next().unwrap_or_default();
+            let name = String::from_utf8_lossy(name).into_owned();
+            if names.last() != Some(&name) {
+                names.push(name);
+            }
+        }
+        Ok(names)
     }
 
     /// Flushes everything to disk.

@@ -5,10 +5,19 @@
 //! follow the store's change log in [`Engine::sync`], on start and after
 //! writes, so a crash between store and index loses nothing.
 
+mod matching;
+mod semantic;
+
+pub use matching::{MatchHit, MatchOptions};
+pub use semantic::{Semantic, MODEL_FILE};
+
+use crate::embed::TrainReport;
 use crate::error::{Error, Result};
 use crate::model::{parse_document, Document, Kind, ValidationError};
+use crate::rank::{Catalog, RankProfile};
 use crate::search::fulltext::{Filters, FullText, Hit};
-use crate::store::{Store, WriteReceipt};
+use crate::store::{Change, Store, WriteReceipt};
+use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::BufRead;
@@ -66,6 +75,12 @@ pub struct Stats {
     pub store_seq: u64,
     /// Sequence number the full-text index reflects.
     pub fulltext_seq: u64,
+    /// Live vectors per kind (empty until an encoder exists).
+    pub vectors: BTreeMap<Kind, usize>,
+    /// Sequence number the vector indexes reflect in memory.
+    pub vector_seq: u64,
+    /// Fingerprint of the encoder, if any.
+    pub encoder: Option<String>,
 }
 
 /// The matching engine over one data directory.
@@ -73,6 +88,8 @@ pub struct Engine {
     data_dir: PathBuf,
     store: Store,
     fulltext: FullText,
+    catalog: Catalog,
+    semantic: RwLock<Option<Arc<Semantic>>>,
     sync_lock: Mutex<()>,
 }
 
@@ -82,14 +99,63 @@ impl Engine {
     pub fn open(data_dir: &Path) -> Result<Engine> {
         let store = Store::open(&data_dir.join("store"))?;
         let fulltext = FullText::open(&data_dir.join("fulltext"))?;
+        let semantic = match semantic::load_encoder(&store, data_dir)? {
+            Some(encoder) => Some(Arc::new(Semantic::open(encoder, &data_dir.join("vectors"))?)),
+            None => None,
+        };
         let engine = Engine {
             data_dir: data_dir.to_path_buf(),
             store,
             fulltext,
+            catalog: Catalog::default(),
+            semantic: RwLock::new(semantic),
             sync_lock: Mutex::new(()),
         };
+        for profile in RankProfile::shipped() {
+            engine.store.seed_profile(profile)?;
+        }
         engine.sync()?;
         Ok(engine)
+    }
+
+    /// The encoder and vector indexes, once there is an encoder.
+    pub fn semantic(&self) -> Option<Arc<Semantic>> {
+        self.semantic.read().expect("semantic lock").clone()
+    }
+
+    /// The ranking catalog.
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    /// Trains the built-in encoder when there is none yet and the store has
+    /// documents, then builds the vectors. Returns true when it trained.
+    pub fn ensure_encoder(&self) -> Result<bool> {
+        if self.semantic().is_some() || self.store.last_seq()? == 0 {
+            return Ok(false);
+        }
+        self.retrain_encoder()?;
+        Ok(true)
+    }
+
+    /// Trains the built-in encoder anew on the store's documents, replaces the
+    /// model atomically, and rebuilds the vectors in the new space.
+    pub fn retrain_encoder(&self) -> Result<TrainReport> {
+        let (encoder, report) = semantic::train_and_save(&self.store, &self.data_dir)?;
+        let fresh = Semantic::open(Arc::new(encoder), &self.data_dir.join("vectors"))?;
+        *self.semantic.write().expect("semantic lock") = Some(Arc::new(fresh));
+        self.sync()?;
+        self.persist()?;
+        Ok(report)
+    }
+
+    /// Persists what is only in memory (the vector indexes). The store and the
+    /// full-text index are durable at every write and commit already.
+    pub fn persist(&self) -> Result<()> {
+        if let Some(semantic) = self.semantic() {
+            semantic.persist()?;
+        }
+        Ok(())
     }
 
     /// The data directory.
@@ -109,15 +175,25 @@ impl Engine {
             .sync_lock
             .lock()
             .map_err(|_| Error::Internal("sync lock poisoned".into()))?;
+        let semantic = self.semantic();
         let mut applied = 0;
         loop {
-            let from = self.fulltext.committed_seq();
+            let fulltext_seq = self.fulltext.committed_seq();
+            let vector_seq = semantic.as_ref().map_or(u64::MAX, |s| s.applied_seq());
+            let from = fulltext_seq.min(self.catalog.applied_seq()).min(vector_seq);
             let (changes, reached) = self.store.changes_since(from, SYNC_CHUNK)?;
             if reached == from {
                 return Ok(applied);
             }
-            self.fulltext.apply(&changes)?;
-            self.fulltext.commit(reached)?;
+            if reached > fulltext_seq {
+                let fresh: Vec<(u64, Change)> = changes.iter().filter(|(s, _)| *s > fulltext_seq).cloned().collect();
+                self.fulltext.apply(&fresh)?;
+                self.fulltext.commit(reached)?;
+            }
+            self.catalog.apply(&changes, reached);
+            if let Some(semantic) = &semantic {
+                semantic.apply(&changes, reached)?;
+            }
             applied += changes.len();
             tracing::debug!(changes = changes.len(), seq = reached, "indexes synced");
         }
@@ -220,6 +296,8 @@ impl Engine {
             }
             loaded += report.accepted;
         }
+        self.ensure_encoder()?;
+        self.persist()?;
         Ok(loaded)
     }
 
@@ -252,6 +330,7 @@ impl Engine {
 
     /// Document counts in the store and the indexes.
     pub fn stats(&self) -> Result<Stats> {
+        let semantic = self.semantic();
         Ok(Stats {
             documents: self.store.counts()?,
             fulltext: Kind::ALL
@@ -260,6 +339,12 @@ impl Engine {
                 .collect(),
             store_seq: self.store.last_seq()?,
             fulltext_seq: self.fulltext.committed_seq(),
+            vectors: Kind::ALL
+                .iter()
+                .map(|k| (*k, semantic.as_ref().map_or(0, |s| s.vectors.len(*k))))
+                .collect(),
+            vector_seq: semantic.as_ref().map_or(0, |s| s.applied_seq()),
+            encoder: semantic.as_ref().map(|s| s.encoder.fingerprint()),
         })
     }
 }

@@ -1,0 +1,312 @@
+//! Matching: given a document (or free text treated as a document of the
+//! opposite kind), retrieve candidates of the counterpart kind from BM25 and
+//! the vector index, compute pair features in the fixed (demand, supply)
+//! orientation, apply the profile's constraints and scoring, and explain.
+
+use super::Engine;
+use crate::embed::dot;
+use crate::error::{Error, Result};
+use crate::model::codes::{industries, RegionTable};
+use crate::model::{Document, Kind, Status, ValidationError};
+use crate::rank::features::{self as f, Feature};
+use crate::rank::lexical::TermProfile;
+use crate::rank::{score, CatalogEntry, Explanation, Fusion, RankProfile};
+use crate::search::fulltext::Filters;
+use crate::search::vector::VectorFilter;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+/// Query words sent to the full-text index for BM25 candidates.
+const MAX_QUERY_TERMS: usize = 64;
+/// Matched terms listed in an explanation.
+const MAX_MATCHED_TERMS: usize = 12;
+/// Softness of the BM25 ratio's saturation: ratio r becomes r(1+c)/(r+c).
+const BM25_SATURATION: f32 = 0.1;
+
+/// What to match and how.
+#[derive(Debug, Clone)]
+pub struct MatchOptions {
+    /// Rank profile name (default: the market's default profile).
+    pub profile: Option<String>,
+    /// Number of results.
+    pub k: usize,
+    /// Hard filters on the results.
+    pub filters: Filters,
+    /// Include the explanation.
+    pub explain: bool,
+}
+
+impl Default for MatchOptions {
+    fn default() -> Self {
+        MatchOptions {
+            profile: None,
+            k: 10,
+            filters: Filters::default(),
+            explain: false,
+        }
+    }
+}
+
+/// One match.
+#[derive(Debug, Clone, Serialize)]
+pub struct MatchHit {
+    /// Document id.
+    pub id: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Title.
+    pub title: String,
+    /// Pair score.
+    pub score: f32,
+    /// Region code.
+    pub region: Option<String>,
+    /// Industry code.
+    pub industry: Option<String>,
+    /// Origin of the record.
+    pub source: Option<String>,
+    /// Id in the source.
+    pub source_ref: Option<String>,
+    /// Why it scored what it did (when asked for).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Explanation>,
+}
+
+/// The query side of a match.
+struct Query {
+    doc: Document,
+    terms: TermProfile,
+    vector: Option<Vec<f32>>,
+}
+
+fn is_demand(kind: Kind) -> bool {
+    matches!(kind, Kind::Need | Kind::Request)
+}
+
+fn saturate(ratio: f32) -> f32 {
+    ratio * (1.0 + BM25_SATURATION) / (ratio + BM25_SATURATION)
+}
+
+/// Feature values of a (demand, supply) pair.
+#[allow(clippy::too_many_arguments)]
+fn pair_features(
+    engine: &Engine,
+    profile: &RankProfile,
+    wanted: &[Feature],
+    demand: (&Document, &TermProfile, Option<&[f32]>),
+    supply: (&Document, &TermProfile, Option<&[f32]>),
+    now: DateTime<Utc>,
+) -> (BTreeMap<Feature, f32>, Vec<u32>) {
+    let (d, s) = (demand.0, supply.0);
+    let mut values = BTreeMap::new();
+    let mut matched = Vec::new();
+    for feature in wanted {
+        let value = match feature {
+            Feature::Bm25 => {
+                let bm25 = engine.catalog.bm25(demand.1, supply.1, s.kind);
+                matched = bm25.matched.iter().take(MAX_MATCHED_TERMS).map(|(t, _)| *t).collect();
+                saturate(bm25.ratio)
+            }
+            Feature::Cosine => match (demand.2, supply.2) {
+                (Some(a), Some(b)) => dot(a, b).clamp(0.0, 1.0),
+                _ => 0.0,
+            },
+            Feature::IndustryFit => f::industry_fit(d, s),
+            Feature::RegionFit => f::region_fit(d, s),
+            Feature::MaturityFit => f::maturity_fit(d.maturity, s.maturity),
+            Feature::BudgetFit => f::budget_fit(d.budget, s.asking_price, profile.budget_tolerance as f64),
+            Feature::CapacityFit => f::capacity_fit(d, s),
+            Feature::CertFit => f::cert_fit(d, s),
+            Feature::ZjtxLevel => f::zjtx_level(s),
+            Feature::Freshness => f::freshness(d, s, now, profile.freshness_half_life_days),
+            Feature::CoopFit => f::coop_fit(d, s),
+        };
+        values.insert(*feature, value);
+    }
+    (values, matched)
+}
+
+fn passes(profile: &RankProfile, demand: &Document, values: &BTreeMap<Feature, f32>) -> bool {
+    profile.constraints.iter().all(|c| {
+        if c.when_mandatory && !demand.certs_mandatory {
+            return true;
+        }
+        values.get(&c.feature).is_none_or(|v| *v >= c.min)
+    })
+}
+
+fn within_filters(doc: &Document, filters: &Filters, today: chrono::NaiveDate) -> bool {
+    if doc.status != filters.status.unwrap_or(Status::Open) {
+        return false;
+    }
+    if doc.deadline.is_some_and(|d| d < today) {
+        return false;
+    }
+    if let Some(prefix) = &filters.region {
+        if !doc.region.as_deref().is_some_and(|r| RegionTable::path(r).contains(prefix)) {
+            return false;
+        }
+    }
+    if let Some(code) = &filters.industry {
+        if !doc.industry.as_deref().is_some_and(|i| industries().path(i).contains(code)) {
+            return false;
+        }
+    }
+    filters.maturity.is_none_or(|m| doc.maturity == Some(m)) && filters.zjtx_level.is_none_or(|z| doc.zjtx_level == Some(z))
+}
+
+impl Engine {
+    /// Loads a profile by name, or the default of the market.
+    pub fn resolve_profile(&self, name: Option<&str>, kind: Kind) -> Result<RankProfile> {
+        let name = name.unwrap_or(RankProfile::default_name(kind.market()));
+        self.profile(name)
+    }
+
+    /// Matches of the counterpart kind for a stored document.
+    pub fn match_id(&self, id: &str, options: &MatchOptions) -> Result<Vec<MatchHit>> {
+        let doc = self.get(id)?;
+        let semantic = self.semantic();
+        let vector = match &semantic {
+            Some(s) => s.vectors.vector(doc.kind, id).map(Ok).unwrap_or_else(|| s.embed_one(&crate::embed::embedding_text(&doc)))?.into(),
+            None => None,
+        };
+        let terms = match self.catalog.get(doc.kind, id) {
+            Some(entry) => entry.terms.clone(),
+            None => self.catalog.profile_of(&doc),
+        };
+        self.run_match(Query { doc, terms, vector }, options)
+    }
+
+    /// Matches of `target` kind for free text, read as a document of the counterpart kind.
+    pub fn match_text(&self, text: &str, target: Kind, options: &MatchOptions) -> Result<Vec<MatchHit>> {
+        if text.trim().is_empty() {
+            return Err(ValidationError::new("text", "is required and must not be empty").into());
+        }
+        let mut doc = Document::new(target.counterpart(), text, "");
+        doc.id = String::new();
+        let vector = match self.semantic() {
+            Some(s) => Some(s.embed_one(&crate::embed::embedding_text(&doc))?),
+            None => None,
+        };
+        let terms = self.catalog.profile_of(&doc);
+        self.run_match(Query { doc, terms, vector }, options)
+    }
+
+    fn run_match(&self, query: Query, options: &MatchOptions) -> Result<Vec<MatchHit>> {
+        let target = query.doc.kind.counterpart();
+        let profile = self.resolve_profile(options.profile.as_deref(), target)?;
+        let now = Utc::now();
+        let today = now.date_naive();
+        let mut filters = options.filters.clone();
+        filters.status = Some(filters.status.unwrap_or(Status::Open));
+
+        // Candidates: BM25 ∪ ANN.
+        let mut ids: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        if profile.candidates.bm25 > 0 {
+            let mut weighted: Vec<(u32, f32)> = query.terms.query_terms.clone();
+            weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let words = self.catalog.term_names(weighted.iter().take(MAX_QUERY_TERMS).map(|(t, _)| *t));
+            for (id, _) in self.fulltext.candidates(target, &words, &filters, profile.candidates.bm25)? {
+                if seen.insert(id.clone()) {
+                    ids.push(id);
+                }
+            }
+        }
+        if let (Some(semantic), Some(vector)) = (self.semantic(), &query.vector) {
+            if profile.candidates.ann > 0 && vector.iter().any(|x| *x != 0.0) {
+                let filter = VectorFilter {
+                    region_prefix: filters.region.clone(),
+                    industry_prefix: filters.industry.clone().filter(|c| c.bytes().all(|b| b.is_ascii_digit())),
+                    status: filters.status,
+                    exclude_id: (!query.doc.id.is_empty()).then(|| query.doc.id.clone()),
+                };
+                for (id, _) in semantic.vectors.search(target, vector, profile.candidates.ann, &filter)? {
+                    if seen.insert(id.clone()) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+        ids.retain(|id| *id != query.doc.id);
+        let candidates: Vec<Arc<CatalogEntry>> = self
+            .catalog
+            .get_many(target, &ids)
+            .into_iter()
+            .filter(|c| within_filters(&c.doc, &filters, today))
+            .collect();
+
+        // Features in the (demand, supply) orientation.
+        let semantic = self.semantic();
+        let wanted = profile.features();
+        let mut scored: Vec<(Arc<CatalogEntry>, BTreeMap<Feature, f32>, Vec<u32>)> = Vec::with_capacity(candidates.len());
+        for candidate in candidates {
+            let vector = semantic.as_ref().and_then(|s| s.vectors.vector(target, &candidate.doc.id));
+            let q = (&query.doc, &query.terms, query.vector.as_deref());
+            let c = (&candidate.doc, &candidate.terms, vector.as_deref());
+            let (demand, supply) = if is_demand(query.doc.kind) { (q, c) } else { (c, q) };
+            let (values, matched) = pair_features(self, &profile, &wanted, demand, supply, now);
+            if passes(&profile, demand.0, &values) {
+                scored.push((candidate, values, matched));
+            }
+        }
+
+        // Scores.
+        let ranks = |feature: Feature| -> Vec<usize> {
+            let mut order: Vec<usize> = (0..scored.len()).collect();
+            order.sort_by(|a, b| scored[*b].1.get(&feature).unwrap_or(&0.0).total_cmp(scored[*a].1.get(&feature).unwrap_or(&0.0)));
+            let mut rank = vec![0; scored.len()];
+            for (r, i) in order.into_iter().enumerate() {
+                rank[i] = r + 1;
+            }
+            rank
+        };
+        let explanations: Vec<Explanation> = match profile.fusion {
+            Fusion::Weighted => scored.iter().map(|(_, v, _)| score::weighted(&profile, v)).collect(),
+            Fusion::Rrf { k } => {
+                let (bm25, cosine) = (ranks(Feature::Bm25), ranks(Feature::Cosine));
+                scored
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (_, v, _))| {
+                        let lists = [(Feature::Bm25, bm25[i]), (Feature::Cosine, cosine[i])];
+                        score::rrf(&profile, k, v, &lists)
+                    })
+                    .collect()
+            }
+        };
+        let mut results: Vec<(Explanation, Arc<CatalogEntry>, Vec<u32>)> = explanations
+            .into_iter()
+            .zip(scored)
+            .map(|(e, (c, _, m))| (e, c, m))
+            .collect();
+        results.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then_with(|| a.1.doc.id.cmp(&b.1.doc.id)));
+        results.truncate(options.k);
+        Ok(results
+            .into_iter()
+            .map(|(mut explanation, entry, matched)| {
+                let doc = &entry.doc;
+                explanation.matched_terms = self.catalog.term_names(matched.into_iter());
+                MatchHit {
+                    id: doc.id.clone(),
+                    kind: doc.kind,
+                    title: doc.title.clone(),
+                    score: explanation.score,
+                    region: doc.region.clone(),
+                    industry: doc.industry.clone(),
+                    source: doc.source.clone(),
+                    source_ref: doc.source_ref.clone(),
+                    explanation: options.explain.then_some(explanation),
+                }
+            })
+            .collect())
+    }
+
+    /// A stored profile by name.
+    pub fn profile(&self, name: &str) -> Result<RankProfile> {
+        self.store
+            .profile(name)?
+            .ok_or_else(|| Error::NotFound(format!("no rank profile `{name}`")))
+    }
+}
