@@ -4,6 +4,7 @@
 pub mod embed;
 pub mod engine;
 pub mod error;
+pub mod eval;
 pub mod gen;
 pub mod model;
 pub mod rank;

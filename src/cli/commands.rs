@@ -3,6 +3,7 @@
 use super::{Cli, Command};
 use duijie::model::{Kind, Status, ValidationError};
 use duijie::search::fulltext::Filters;
+use duijie::engine::{MatchHit, MatchOptions};
 use duijie::{Engine, Error, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
@@ -119,6 +120,67 @@ pub fn execute(cli: &Cli) -> Result<()> {
             );
             Ok(())
         }
+        Command::Match {
+            id,
+            text,
+            kind,
+            profile,
+            limit,
+            explain,
+            region,
+            industry,
+        } => {
+            let engine = Engine::open(&cli.data)?;
+            let options = MatchOptions {
+                profile: profile.clone(),
+                k: *limit,
+                filters: Filters::parse(region.as_deref(), industry.as_deref(), None)?,
+                explain: *explain,
+            };
+            let hits = match (id, text) {
+                (Some(id), None) => engine.match_id(id, &options)?,
+                (None, Some(text)) => {
+                    let kind = kind.as_deref().ok_or_else(|| {
+                        Error::Invalid(ValidationError::new("kind", "--kind is required with --text"))
+                    })?;
+                    engine.match_text(text, parse_kind("kind", kind)?, &options)?
+                }
+                _ => {
+                    return Err(Error::Invalid(ValidationError::new(
+                        "id",
+                        "give a document id or --text",
+                    )))
+                }
+            };
+            print_matches(cli, &hits)
+        }
+        Command::Neighbors { id, limit } => {
+            let engine = Engine::open(&cli.data)?;
+            for (rank, (doc, cosine)) in engine.neighbors(id, *limit)?.into_iter().enumerate() {
+                if cli.json {
+                    print_json(&serde_json::json!({
+                        "id": doc.id, "kind": doc.kind, "title": doc.title, "score": cosine,
+                        "source": doc.source, "source_ref": doc.source_ref,
+                    }))?;
+                } else {
+                    println!("{:>2}. {:.3}  {}  {}", rank + 1, cosine, doc.id, doc.title);
+                }
+            }
+            Ok(())
+        }
+        Command::TrainEncoder => {
+            let engine = Engine::open(&cli.data)?;
+            let report = engine.retrain_encoder()?;
+            if cli.json {
+                print_json(&report)
+            } else {
+                println!(
+                    "trained on {} documents: {} features, {} dimensions, {:.1} s",
+                    report.documents, report.vocabulary, report.dimension, report.seconds
+                );
+                Ok(())
+            }
+        }
         Command::Gen {
             kind,
             n,
@@ -152,6 +214,34 @@ pub fn execute(cli: &Cli) -> Result<()> {
     }
 }
 
+fn print_matches(cli: &Cli, hits: &[MatchHit]) -> Result<()> {
+    for (rank, hit) in hits.iter().enumerate() {
+        if cli.json {
+            print_json(hit)?;
+            continue;
+        }
+        println!("{:>2}. {:.3}  {}  {}", rank + 1, hit.score, hit.id, hit.title);
+        if let Some(e) = &hit.explanation {
+            println!(
+                "    demand side {:.3}, supply side {:.3}; matched: {}",
+                e.demand_side,
+                e.supply_side,
+                e.matched_terms.join(" ")
+            );
+            for part in &e.parts {
+                println!(
+                    "      {:<14} value {:.3} × weight {:.3} = {:.4}",
+                    part.feature, part.value, part.weight, part.contribution
+                );
+            }
+        }
+    }
+    if hits.is_empty() && !cli.json {
+        println!("no matches");
+    }
+    Ok(())
+}
+
 fn ingest(cli: &Cli, file: &Path) -> Result<()> {
     let reader: Box<dyn BufRead> = if file == Path::new("-") {
         Box::new(BufReader::new(std::io::stdin()))
@@ -170,6 +260,8 @@ fn ingest(cli: &Cli, file: &Path) -> Result<()> {
     let started = std::time::Instant::now();
     let report = engine.ingest(reader, |n| bar.set_position(n as u64))?;
     bar.finish_and_clear();
+    engine.ensure_encoder()?;
+    engine.persist()?;
     let seconds = started.elapsed().as_secs_f64();
     if cli.json {
         for (line, error) in &report.refused {

@@ -55,6 +55,42 @@ pub enum Command {
     },
     /// Counts of documents in the store and the indexes.
     Stats,
+    /// Best documents of the counterpart kind for a document or a free text.
+    Match {
+        /// Document id (omit with --text).
+        id: Option<String>,
+        /// Free text, read as a document of the counterpart of --kind.
+        #[arg(long, conflicts_with = "id")]
+        text: Option<String>,
+        /// Kind to return with --text: need, achievement, request, supplier.
+        #[arg(long)]
+        kind: Option<String>,
+        /// Rank profile (default: the market's default).
+        #[arg(long)]
+        profile: Option<String>,
+        /// Number of results.
+        #[arg(short = 'k', long, default_value_t = 10)]
+        limit: usize,
+        /// Show each score's parts.
+        #[arg(long)]
+        explain: bool,
+        /// Region code prefix the results must be in.
+        #[arg(long)]
+        region: Option<String>,
+        /// GB/T 4754 code the results must be in.
+        #[arg(long)]
+        industry: Option<String>,
+    },
+    /// Nearest documents of the counterpart kind by the encoder's vectors alone.
+    Neighbors {
+        /// Document id.
+        id: String,
+        /// Number of neighbours.
+        #[arg(short = 'k', long, default_value_t = 10)]
+        limit: usize,
+    },
+    /// Train the built-in encoder on the store's documents and rebuild the vectors.
+    TrainEncoder,
     /// Generate sample documents as JSON lines (seeded, reproducible).
     Gen {
         /// Kind to generate: need, request, supplier (achievement with --csl converts CSL records).

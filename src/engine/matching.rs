@@ -73,6 +73,20 @@ pub struct MatchHit {
     pub explanation: Option<Explanation>,
 }
 
+/// What to match: a stored document, or free text looking for `target` documents.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum QuerySpec {
+    /// A stored document.
+    Id(String),
+    /// Free text, read as a document of the counterpart of `target`.
+    Text {
+        /// The text.
+        text: String,
+        /// Kind of the results.
+        target: Kind,
+    },
+}
+
 /// The query side of a match.
 struct Query {
     doc: Document,
@@ -156,6 +170,44 @@ fn within_filters(doc: &Document, filters: &Filters, today: chrono::NaiveDate) -
     filters.maturity.is_none_or(|m| doc.maturity == Some(m)) && filters.zjtx_level.is_none_or(|z| doc.zjtx_level == Some(z))
 }
 
+/// A candidate with its feature values.
+pub struct Candidate {
+    /// The candidate document's catalog entry.
+    pub entry: Arc<CatalogEntry>,
+    /// Its feature values in the pair.
+    pub values: BTreeMap<Feature, f32>,
+    /// Matched term ids, most weighty first.
+    pub matched: Vec<u32>,
+}
+
+/// Scores candidates with a profile; best first (ties by id).
+pub fn rank(profile: &RankProfile, scored: Vec<Candidate>) -> Vec<(Explanation, Candidate)> {
+    let ranks = |feature: Feature| -> Vec<usize> {
+        let value = |i: usize| scored[i].values.get(&feature).copied().unwrap_or(0.0);
+        let mut order: Vec<usize> = (0..scored.len()).collect();
+        order.sort_by(|a, b| value(*b).total_cmp(&value(*a)));
+        let mut rank = vec![0; scored.len()];
+        for (r, i) in order.into_iter().enumerate() {
+            rank[i] = r + 1;
+        }
+        rank
+    };
+    let explanations: Vec<Explanation> = match profile.fusion {
+        Fusion::Weighted => scored.iter().map(|c| score::weighted(profile, &c.values)).collect(),
+        Fusion::Rrf { k } => {
+            let (bm25, cosine) = (ranks(Feature::Bm25), ranks(Feature::Cosine));
+            scored
+                .iter()
+                .enumerate()
+                .map(|(i, c)| score::rrf(profile, k, &c.values, &[(Feature::Bm25, bm25[i]), (Feature::Cosine, cosine[i])]))
+                .collect()
+        }
+    };
+    let mut results: Vec<(Explanation, Candidate)> = explanations.into_iter().zip(scored).collect();
+    results.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then_with(|| a.1.entry.doc.id.cmp(&b.1.entry.doc.id)));
+    results
+}
+
 impl Engine {
     /// Loads a profile by name, or the default of the market.
     pub fn resolve_profile(&self, name: Option<&str>, kind: Kind) -> Result<RankProfile> {
@@ -165,129 +217,68 @@ impl Engine {
 
     /// Matches of the counterpart kind for a stored document.
     pub fn match_id(&self, id: &str, options: &MatchOptions) -> Result<Vec<MatchHit>> {
-        let doc = self.get(id)?;
-        let semantic = self.semantic();
-        let vector = match &semantic {
-            Some(s) => s.vectors.vector(doc.kind, id).map(Ok).unwrap_or_else(|| s.embed_one(&crate::embed::embedding_text(&doc)))?.into(),
-            None => None,
-        };
-        let terms = match self.catalog.get(doc.kind, id) {
-            Some(entry) => entry.terms.clone(),
-            None => self.catalog.profile_of(&doc),
-        };
-        self.run_match(Query { doc, terms, vector }, options)
+        self.run_match(self.query_of(&QuerySpec::Id(id.to_string()))?, options)
     }
 
     /// Matches of `target` kind for free text, read as a document of the counterpart kind.
     pub fn match_text(&self, text: &str, target: Kind, options: &MatchOptions) -> Result<Vec<MatchHit>> {
-        if text.trim().is_empty() {
-            return Err(ValidationError::new("text", "is required and must not be empty").into());
-        }
-        let mut doc = Document::new(target.counterpart(), text, "");
-        doc.id = String::new();
-        let vector = match self.semantic() {
-            Some(s) => Some(s.embed_one(&crate::embed::embedding_text(&doc))?),
-            None => None,
+        let spec = QuerySpec::Text {
+            text: text.to_string(),
+            target,
         };
-        let terms = self.catalog.profile_of(&doc);
-        self.run_match(Query { doc, terms, vector }, options)
+        self.run_match(self.query_of(&spec)?, options)
+    }
+
+    /// Candidates of a query with the `wanted` features, unranked (for evaluation and tuning).
+    pub fn candidates(&self, spec: &QuerySpec, profile: &RankProfile, wanted: &[Feature]) -> Result<Vec<Candidate>> {
+        let query = self.query_of(spec)?;
+        self.score_candidates(&query, profile, &Filters::default(), wanted)
+    }
+
+    fn query_of(&self, spec: &QuerySpec) -> Result<Query> {
+        let semantic = self.semantic();
+        match spec {
+            QuerySpec::Id(id) => {
+                let doc = self.get(id)?;
+                let vector = match &semantic {
+                    Some(s) => Some(match s.vectors.vector(doc.kind, id) {
+                        Some(v) => v,
+                        None => s.embed_one(&crate::embed::embedding_text(&doc))?,
+                    }),
+                    None => None,
+                };
+                let terms = match self.catalog.get(doc.kind, id) {
+                    Some(entry) => entry.terms.clone(),
+                    None => self.catalog.profile_of(&doc),
+                };
+                Ok(Query { doc, terms, vector })
+            }
+            QuerySpec::Text { text, target } => {
+                if text.trim().is_empty() {
+                    return Err(ValidationError::new("text", "is required and must not be empty").into());
+                }
+                let doc = Document::new(target.counterpart(), text.as_str(), "");
+                let vector = match &semantic {
+                    Some(s) => Some(s.embed_one(&crate::embed::embedding_text(&doc))?),
+                    None => None,
+                };
+                let terms = self.catalog.profile_of(&doc);
+                Ok(Query { doc, terms, vector })
+            }
+        }
     }
 
     fn run_match(&self, query: Query, options: &MatchOptions) -> Result<Vec<MatchHit>> {
         let target = query.doc.kind.counterpart();
         let profile = self.resolve_profile(options.profile.as_deref(), target)?;
-        let now = Utc::now();
-        let today = now.date_naive();
-        let mut filters = options.filters.clone();
-        filters.status = Some(filters.status.unwrap_or(Status::Open));
-
-        // Candidates: BM25 ∪ ANN.
-        let mut ids: Vec<String> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
-        if profile.candidates.bm25 > 0 {
-            let mut weighted: Vec<(u32, f32)> = query.terms.query_terms.clone();
-            weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let words = self.catalog.term_names(weighted.iter().take(MAX_QUERY_TERMS).map(|(t, _)| *t));
-            for (id, _) in self.fulltext.candidates(target, &words, &filters, profile.candidates.bm25)? {
-                if seen.insert(id.clone()) {
-                    ids.push(id);
-                }
-            }
-        }
-        if let (Some(semantic), Some(vector)) = (self.semantic(), &query.vector) {
-            if profile.candidates.ann > 0 && vector.iter().any(|x| *x != 0.0) {
-                let filter = VectorFilter {
-                    region_prefix: filters.region.clone(),
-                    industry_prefix: filters.industry.clone().filter(|c| c.bytes().all(|b| b.is_ascii_digit())),
-                    status: filters.status,
-                    exclude_id: (!query.doc.id.is_empty()).then(|| query.doc.id.clone()),
-                };
-                for (id, _) in semantic.vectors.search(target, vector, profile.candidates.ann, &filter)? {
-                    if seen.insert(id.clone()) {
-                        ids.push(id);
-                    }
-                }
-            }
-        }
-        ids.retain(|id| *id != query.doc.id);
-        let candidates: Vec<Arc<CatalogEntry>> = self
-            .catalog
-            .get_many(target, &ids)
-            .into_iter()
-            .filter(|c| within_filters(&c.doc, &filters, today))
-            .collect();
-
-        // Features in the (demand, supply) orientation.
-        let semantic = self.semantic();
-        let wanted = profile.features();
-        let mut scored: Vec<(Arc<CatalogEntry>, BTreeMap<Feature, f32>, Vec<u32>)> = Vec::with_capacity(candidates.len());
-        for candidate in candidates {
-            let vector = semantic.as_ref().and_then(|s| s.vectors.vector(target, &candidate.doc.id));
-            let q = (&query.doc, &query.terms, query.vector.as_deref());
-            let c = (&candidate.doc, &candidate.terms, vector.as_deref());
-            let (demand, supply) = if is_demand(query.doc.kind) { (q, c) } else { (c, q) };
-            let (values, matched) = pair_features(self, &profile, &wanted, demand, supply, now);
-            if passes(&profile, demand.0, &values) {
-                scored.push((candidate, values, matched));
-            }
-        }
-
-        // Scores.
-        let ranks = |feature: Feature| -> Vec<usize> {
-            let mut order: Vec<usize> = (0..scored.len()).collect();
-            order.sort_by(|a, b| scored[*b].1.get(&feature).unwrap_or(&0.0).total_cmp(scored[*a].1.get(&feature).unwrap_or(&0.0)));
-            let mut rank = vec![0; scored.len()];
-            for (r, i) in order.into_iter().enumerate() {
-                rank[i] = r + 1;
-            }
-            rank
-        };
-        let explanations: Vec<Explanation> = match profile.fusion {
-            Fusion::Weighted => scored.iter().map(|(_, v, _)| score::weighted(&profile, v)).collect(),
-            Fusion::Rrf { k } => {
-                let (bm25, cosine) = (ranks(Feature::Bm25), ranks(Feature::Cosine));
-                scored
-                    .iter()
-                    .enumerate()
-                    .map(|(i, (_, v, _))| {
-                        let lists = [(Feature::Bm25, bm25[i]), (Feature::Cosine, cosine[i])];
-                        score::rrf(&profile, k, v, &lists)
-                    })
-                    .collect()
-            }
-        };
-        let mut results: Vec<(Explanation, Arc<CatalogEntry>, Vec<u32>)> = explanations
-            .into_iter()
-            .zip(scored)
-            .map(|(e, (c, _, m))| (e, c, m))
-            .collect();
-        results.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then_with(|| a.1.doc.id.cmp(&b.1.doc.id)));
+        let scored = self.score_candidates(&query, &profile, &options.filters, &profile.features())?;
+        let mut results = rank(&profile, scored);
         results.truncate(options.k);
         Ok(results
             .into_iter()
-            .map(|(mut explanation, entry, matched)| {
-                let doc = &entry.doc;
-                explanation.matched_terms = self.catalog.term_names(matched.into_iter());
+            .map(|(mut explanation, candidate)| {
+                let doc = &candidate.entry.doc;
+                explanation.matched_terms = self.catalog.term_names(candidate.matched.iter().copied());
                 MatchHit {
                     id: doc.id.clone(),
                     kind: doc.kind,
@@ -303,10 +294,92 @@ impl Engine {
             .collect())
     }
 
+    /// Candidates of the counterpart kind (BM25 ∪ ANN at the profile's depths,
+    /// within `filters`), with the `wanted` features of each pair, minus those
+    /// failing the profile's constraints.
+    fn score_candidates(&self, query: &Query, profile: &RankProfile, filters: &Filters, wanted: &[Feature]) -> Result<Vec<Candidate>> {
+        let target = query.doc.kind.counterpart();
+        let now = Utc::now();
+        let today = now.date_naive();
+        let mut filters = filters.clone();
+        filters.status = Some(filters.status.unwrap_or(Status::Open));
+
+        let mut ids: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        if profile.candidates.bm25 > 0 {
+            let mut weighted: Vec<(u32, f32)> = query.terms.query_terms.clone();
+            weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            let words = self.catalog.term_names(weighted.iter().take(MAX_QUERY_TERMS).map(|(t, _)| *t));
+            for (id, _) in self.fulltext.candidates(target, &words, &filters, profile.candidates.bm25)? {
+                if seen.insert(id.clone()) {
+                    ids.push(id);
+                }
+            }
+        }
+        let semantic = self.semantic();
+        if let (Some(semantic), Some(vector)) = (&semantic, &query.vector) {
+            if profile.candidates.ann > 0 && vector.iter().any(|x| *x != 0.0) {
+                let filter = VectorFilter {
+                    region_prefix: filters.region.clone(),
+                    industry_prefix: filters.industry.clone().filter(|c| c.bytes().all(|b| b.is_ascii_digit())),
+                    status: filters.status,
+                    exclude_id: (!query.doc.id.is_empty()).then(|| query.doc.id.clone()),
+                };
+                for (id, _) in semantic.vectors.search(target, vector, profile.candidates.ann, &filter)? {
+                    if seen.insert(id.clone()) {
+                        ids.push(id);
+                    }
+                }
+            }
+        }
+        ids.retain(|id| *id != query.doc.id);
+        let mut scored = Vec::with_capacity(ids.len());
+        for entry in self.catalog.get_many(target, &ids) {
+            if !within_filters(&entry.doc, &filters, today) {
+                continue;
+            }
+            let vector = semantic.as_ref().and_then(|s| s.vectors.vector(target, &entry.doc.id));
+            let q = (&query.doc, &query.terms, query.vector.as_deref());
+            let c = (&entry.doc, &entry.terms, vector.as_deref());
+            let (demand, supply) = if is_demand(query.doc.kind) { (q, c) } else { (c, q) };
+            let (values, matched) = pair_features(self, profile, wanted, demand, supply, now);
+            if passes(profile, demand.0, &values) {
+                scored.push(Candidate { entry, values, matched });
+            }
+        }
+        Ok(scored)
+    }
+
     /// A stored profile by name.
     pub fn profile(&self, name: &str) -> Result<RankProfile> {
         self.store
             .profile(name)?
             .ok_or_else(|| Error::NotFound(format!("no rank profile `{name}`")))
+    }
+}
+
+impl Engine {
+    /// Nearest documents of the counterpart kind by cosine alone (no filters,
+    /// open documents only), for inspecting the encoder.
+    pub fn neighbors(&self, id: &str, k: usize) -> Result<Vec<(Document, f32)>> {
+        let doc = self.get(id)?;
+        let semantic = self
+            .semantic()
+            .ok_or_else(|| Error::NotFound("no encoder yet: the store is empty".into()))?;
+        let vector = match semantic.vectors.vector(doc.kind, id) {
+            Some(v) => v,
+            None => semantic.embed_one(&crate::embed::embedding_text(&doc))?,
+        };
+        let filter = VectorFilter {
+            status: Some(Status::Open),
+            ..VectorFilter::default()
+        };
+        let target = doc.kind.counterpart();
+        semantic
+            .vectors
+            .search(target, &vector, k, &filter)?
+            .into_iter()
+            .filter_map(|(id, cosine)| self.store.get(&id).transpose().map(|d| d.map(|d| (d, cosine))))
+            .collect()
     }
 }

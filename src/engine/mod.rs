@@ -5,10 +5,12 @@
 //! follow the store's change log in [`Engine::sync`], on start and after
 //! writes, so a crash between store and index loses nothing.
 
+mod gaps;
 mod matching;
 mod semantic;
 
-pub use matching::{MatchHit, MatchOptions};
+pub use gaps::{GapDocument, GapGroup, GapReport, DEFAULT_GAP_THRESHOLD};
+pub use matching::{rank, Candidate, MatchHit, MatchOptions, QuerySpec};
 pub use semantic::{Semantic, MODEL_FILE};
 
 use crate::embed::TrainReport;

@@ -12,7 +12,7 @@ pub const MAX_BODY_CHARS: usize = 20_000;
 /// Most entries in one list field (tags, products, certifications …).
 pub const MAX_LIST_LEN: usize = 50;
 /// Longest entry of a list field, in characters.
-pub const MAX_ITEM_CHARS: usize = 100;
+pub const MAX_ITEM_CHARS: usize = 200;
 
 /// A document was refused: `field` is the JSON path of the offending field.
 #[derive(Debug, Clone, PartialEq, Eq, Error, serde::Serialize)]

@@ -1,0 +1,53 @@
+//! Exact top-k by scanning vectors: the fallback for selective filters and
+//! small kinds, and the reference the graph is measured against.
+
+use super::data::Data;
+use super::graph::distance;
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+/// A scored slot ordered by distance, then slot (max-heap keeps the worst on top).
+#[derive(PartialEq)]
+struct Scored(f32, usize);
+
+impl Eq for Scored {}
+
+impl PartialOrd for Scored {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scored {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
+    }
+}
+
+/// The `k` slots among `slots` nearest to `query`, as (slot, distance), nearest first.
+pub(crate) fn top_k(
+    data: &Data,
+    query: &[f32],
+    k: usize,
+    slots: impl Iterator<Item = usize>,
+) -> Vec<(usize, f32)> {
+    if k == 0 {
+        return Vec::new();
+    }
+    let mut heap = BinaryHeap::with_capacity(k + 1);
+    for slot in slots {
+        let d = distance(query, data.vector(slot));
+        if heap.len() < k {
+            heap.push(Scored(d, slot));
+        } else if let Some(worst) = heap.peek() {
+            if Scored(d, slot) < *worst {
+                heap.pop();
+                heap.push(Scored(d, slot));
+            }
+        }
+    }
+    heap.into_sorted_vec()
+        .into_iter()
+        .map(|Scored(d, slot)| (slot, d))
+        .collect()
+}

@@ -1,0 +1,134 @@
+//! The HNSW graph of one kind (hnsw_rs), keyed by entry slot. Every call into
+//! hnsw_rs is guarded with `catch_unwind`: hnsw_rs asserts and panics on bad
+//! input or files, and the engine must not go down for a derived index.
+
+use crate::error::{Error, Result};
+use hnsw_rs::prelude::{AnnT, DistDot, Distance, FilterT, Hnsw, HnswIo};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+
+/// Maximum connections per node and layer (hnsw_rs `max_nb_connection`).
+pub const MAX_CONNECTIONS: usize = 16;
+/// Candidate list width while building.
+pub const EF_CONSTRUCTION: usize = 200;
+/// Layers of the graph (hnsw_rs caps it at 16).
+const MAX_LAYERS: usize = 16;
+/// Below this many vectors an insert is done serially: rayon's overhead
+/// outweighs the gain.
+const PARALLEL_MIN: usize = 64;
+
+/// Distance between two unit vectors: `1 - cosine`, never below 0.
+#[inline]
+pub(crate) fn distance(a: &[f32], b: &[f32]) -> f32 {
+    DistDot.eval(a, b)
+}
+
+/// Turns a panic payload into a message.
+pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| s.to_string()))
+        .unwrap_or_else(|| "unknown panic".to_string())
+}
+
+/// Runs `f`, turning a panic into `Error::Internal`.
+pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
+    catch_unwind(AssertUnwindSafe(f))
+        .map_err(|p| Error::Internal(format!("{what}: hnsw_rs panicked: {}", panic_message(p))))
+}
+
+/// One kind's graph.
+pub(crate) struct Graph {
+    hnsw: Hnsw<'static, f32, DistDot>,
+}
+
+impl Graph {
+    /// An empty graph sized for about `expected` vectors.
+    pub(crate) fn new(expected: usize) -> Graph {
+        let hnsw = Hnsw::new(
+            MAX_CONNECTIONS,
+            expected.max(1_000),
+            MAX_LAYERS,
+            EF_CONSTRUCTION,
+            DistDot,
+        );
+        Graph { hnsw }
+    }
+
+    /// Points in the graph (tombstoned ones included).
+    pub(crate) fn points(&self) -> usize {
+        self.hnsw.get_nb_point()
+    }
+
+    /// Inserts vectors under their slots; in parallel (rayon) when there are many.
+    pub(crate) fn insert(&self, items: &[(&[f32], usize)]) -> Result<()> {
+        guarded("insert", || {
+            if items.len() >= PARALLEL_MIN {
+                self.hnsw.parallel_insert_slice(&items.to_vec());
+            } else {
+                for &(v, slot) in items {
+                    self.hnsw.insert_slice((v, slot));
+                }
+            }
+        })
+    }
+
+    /// Up to `k` nearest slots among those `filter` accepts, as (slot, distance), nearest first.
+    pub(crate) fn search(
+        &self,
+        query: &[f32],
+        k: usize,
+        ef: usize,
+        filter: Option<&dyn FilterT>,
+    ) -> Result<Vec<(usize, f32)>> {
+        let found = guarded("search", || {
+            self.hnsw.search_filter(query, k, ef.max(k), filter)
+        })?;
+        Ok(found.into_iter().map(|n| (n.d_id, n.distance)).collect())
+    }
+
+    /// Writes `<basename>.hnsw.graph` and `<basename>.hnsw.data` into `dir`;
+    /// returns the basename hnsw_rs actually used.
+    pub(crate) fn dump(&self, dir: &Path, basename: &str) -> Result<String> {
+        guarded("dump", || self.hnsw.file_dump(dir, basename))?
+            .map_err(|e| Error::Internal(format!("hnsw dump failed: {e}")))
+    }
+
+    /// Loads a dump written by [`Graph::dump`]. Checks that it holds vectors of
+    /// `dim` floats under slots below `entries`.
+    pub(crate) fn load(
+        dir: &Path,
+        basename: &str,
+        dim: usize,
+        entries: usize,
+    ) -> std::result::Result<Graph, String> {
+        // The loaded graph borrows its loader for its whole life ('b: 'a in
+        // hnsw_rs). Without mmap it holds no data, only paths and options, so
+        // leaking one small loader per load is the simplest sound way to get a
+        // `Hnsw<'static>`.
+        let loaded = catch_unwind(|| {
+            let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, basename)));
+            loader.load_hnsw::<f32, DistDot>()
+        })
+        .map_err(|p| format!("hnsw_rs panicked while loading: {}", panic_message(p)))?;
+        let mut hnsw = loaded.map_err(|e| format!("hnsw_rs could not load the graph: {e}"))?;
+        // A reloaded graph has extend_candidates on; new inserts should behave
+        // like those of a freshly built graph.
+        hnsw.set_extend_candidates(false);
+        let points = hnsw.get_nb_point();
+        if points > entries {
+            return Err(format!("graph has {points} points for {entries} entries"));
+        }
+        let bad = hnsw
+            .get_point_indexation()
+            .into_iter()
+            .any(|p| p.get_origin_id() >= entries || p.get_v().len() != dim);
+        if bad {
+            return Err(format!(
+                "graph holds a slot past the entries or a vector not of {dim} floats"
+            ));
+        }
+        Ok(Graph { hnsw })
+    }
+}
