@@ -1,7 +1,9 @@
 //! What each sub-command does.
 
 use super::{Cli, Command};
-use duijie::model::{Kind, Status, ValidationError};
+use duijie::eval;
+use duijie::model::{Kind, Market, Status, ValidationError};
+use duijie::rank::RankProfile;
 use duijie::search::fulltext::Filters;
 use duijie::engine::{MatchHit, MatchOptions};
 use duijie::{Engine, Error, Result};
@@ -27,6 +29,23 @@ fn parse_status(value: &str) -> Result<Option<Status>> {
                 ))
             }),
     }
+}
+
+fn parse_market(value: &str) -> Result<Market> {
+    match value {
+        "tech" | "技术市场" => Ok(Market::Tech),
+        "supply" | "协作配套" => Ok(Market::Supply),
+        other => Err(Error::Invalid(ValidationError::new(
+            "market",
+            format!("`{other}` is not tech or supply"),
+        ))),
+    }
+}
+
+fn read_judgments(path: &Path) -> Result<eval::JudgmentSet> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::Invalid(ValidationError::new("judgments", format!("{}: {e}", path.display()))))?;
+    eval::parse_judgments(&text)
 }
 
 fn print_json<T: serde::Serialize>(value: &T) -> Result<()> {
@@ -180,6 +199,122 @@ pub fn execute(cli: &Cli) -> Result<()> {
                 );
                 Ok(())
             }
+        }
+        Command::Eval {
+            judgments,
+            profile,
+            compare,
+        } => {
+            let engine = Engine::open(&cli.data)?;
+            let set = read_judgments(judgments)?;
+            match compare {
+                Some(names) => {
+                    let (a, b) = (engine.profile(&names[0])?, engine.profile(&names[1])?);
+                    let c = eval::compare(&engine, &set, &a, &b)?;
+                    if cli.json {
+                        return print_json(&c);
+                    }
+                    println!("{:<28} {:>9} {:>9} {:>7}", "query", &a.name, &b.name, "winner");
+                    for (qa, qb) in c.a.queries.iter().zip(&c.b.queries) {
+                        let winner = if (qa.ndcg10 - qb.ndcg10).abs() < 1e-9 {
+                            "="
+                        } else if qa.ndcg10 > qb.ndcg10 {
+                            "A"
+                        } else {
+                            "B"
+                        };
+                        println!("{:<28} {:>9.3} {:>9.3} {:>7}", qa.query_id, qa.ndcg10, qb.ndcg10, winner);
+                    }
+                    for r in [&c.a, &c.b] {
+                        println!(
+                            "{:<16} nDCG@10 {:.3}  recall@50 {:.3}  MRR {:.3}",
+                            r.profile, r.ndcg10, r.recall50, r.mrr
+                        );
+                    }
+                    println!("wins: A {}  B {}  ties {}", c.wins.0, c.wins.1, c.wins.2);
+                    Ok(())
+                }
+                None => {
+                    let report = eval::evaluate(&engine, &set, &engine.profile(profile)?)?;
+                    if cli.json {
+                        return print_json(&report);
+                    }
+                    println!("{:<28} {:>8} {:>10} {:>6} {:>7}", "query", "nDCG@10", "recall@50", "RR", "judged");
+                    for q in &report.queries {
+                        println!(
+                            "{:<28} {:>8.3} {:>10.3} {:>6.3} {:>7}",
+                            q.query_id, q.ndcg10, q.recall50, q.rr, q.judged
+                        );
+                    }
+                    println!(
+                        "{}: nDCG@10 {:.3}  recall@50 {:.3}  MRR {:.3}  ({} queries)",
+                        report.profile,
+                        report.ndcg10,
+                        report.recall50,
+                        report.mrr,
+                        report.queries.len()
+                    );
+                    Ok(())
+                }
+            }
+        }
+        Command::Tune {
+            judgments,
+            market,
+            out,
+            folds,
+        } => {
+            let engine = Engine::open(&cli.data)?;
+            let set = read_judgments(judgments)?;
+            let market = parse_market(market)?;
+            let base = engine.profile(RankProfile::default_name(market))?;
+            let report = eval::tune(&engine, &set, market, &base, *folds)?;
+            let json = serde_json::to_string_pretty(&report.profile).map_err(|e| Error::Internal(e.to_string()))?;
+            std::fs::write(out, json + "\n")?;
+            if cli.json {
+                return print_json(&report);
+            }
+            println!("{} queries, {}-fold cross-validation", report.queries, report.folds);
+            println!("held-out nDCG@10: base {:.3} → fitted {:.3}", report.cv_base_ndcg10, report.cv_fitted_ndcg10);
+            println!("all queries (fitted on them): base {:.3} → {:.3}", report.base_ndcg10, report.fitted_ndcg10_train);
+            println!("fitted weights (demand side / supply side):");
+            for (feature, w) in &report.profile.demand_side {
+                println!("  demand {feature:<14} {w:.3}");
+            }
+            for (feature, w) in &report.profile.supply_side {
+                println!("  supply {feature:<14} {w:.3}");
+            }
+            println!("written to {}", out.display());
+            Ok(())
+        }
+        Command::Gaps {
+            market,
+            region,
+            threshold,
+        } => {
+            let engine = Engine::open(&cli.data)?;
+            let report = engine.gaps(parse_market(market)?, region.as_deref(), *threshold)?;
+            if cli.json {
+                return print_json(&report);
+            }
+            println!(
+                "{} of {} open demands have no match scoring {:.2} or more",
+                report.gaps, report.scanned, report.threshold
+            );
+            for group in &report.groups {
+                println!(
+                    "{} {} / {} {}: {}",
+                    group.industry,
+                    group.industry_name,
+                    group.region,
+                    group.region_name,
+                    group.documents.len()
+                );
+                for d in group.documents.iter().take(5) {
+                    println!("    {:.3}  {}  {}", d.best_score, d.id, d.title);
+                }
+            }
+            Ok(())
         }
         Command::Gen {
             kind,

@@ -91,6 +91,43 @@ pub enum Command {
     },
     /// Train the built-in encoder on the store's documents and rebuild the vectors.
     TrainEncoder,
+    /// Evaluate a rank profile on judgments (nDCG@10, recall@50, MRR, per query).
+    Eval {
+        /// Judgments file (JSONL: query_id, doc_id, grade 0–3).
+        judgments: PathBuf,
+        /// Profile to evaluate.
+        #[arg(long, default_value = "default-tech")]
+        profile: String,
+        /// Compare two profiles side by side instead: --compare A B.
+        #[arg(long, num_args = 2, value_names = ["A", "B"], conflicts_with = "profile")]
+        compare: Option<Vec<String>>,
+    },
+    /// Fit a market's default profile weights to judgments, with k-fold cross-validation.
+    Tune {
+        /// Judgments file.
+        judgments: PathBuf,
+        /// Market: tech or supply.
+        #[arg(long)]
+        market: String,
+        /// Where to write the fitted profile (JSON); review it, then save it as an operator.
+        #[arg(long)]
+        out: PathBuf,
+        /// Number of folds.
+        #[arg(long, default_value_t = 5)]
+        folds: usize,
+    },
+    /// Open needs or requests whose best match is weak (补链 gaps), by industry and region.
+    Gaps {
+        /// Market: tech (needs) or supply (requests).
+        #[arg(long, default_value = "supply")]
+        market: String,
+        /// Region code prefix, e.g. 52.
+        #[arg(long)]
+        region: Option<String>,
+        /// Best-match score below which a demand is a gap.
+        #[arg(long, default_value_t = duijie::engine::DEFAULT_GAP_THRESHOLD)]
+        threshold: f32,
+    },
     /// Generate sample documents as JSON lines (seeded, reproducible).
     Gen {
         /// Kind to generate: need, request, supplier (achievement with --csl converts CSL records).
