@@ -3,11 +3,11 @@
 //! records the store sequence number it reflects in the commit payload, so a
 //! reopened index knows where to catch up from.
 
+use super::query::{parse_query, ParsedQuery};
 use crate::error::{Error, Result};
 use crate::model::codes::{industries, regions, RegionTable};
 use crate::model::{Document, Kind, Maturity, Status, ValidationError, ZjtxLevel};
 use crate::store::Change;
-use super::query::{parse_query, ParsedQuery};
 use crate::text::{JiebaTokenizer, Mode, INDEX_TOKENIZER, QUERY_TOKENIZER};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,7 +28,7 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt from the store.
-const SCHEMA_VERSION: u32 = 1;
+const SCHEMA_VERSION: u32 = 2;
 /// Weight of a title match relative to a body match.
 pub const TITLE_BOOST: f32 = 2.0;
 /// Weight of a match in tags, products, processes, certifications …
@@ -124,7 +124,7 @@ fn schema() -> (Schema, Fields) {
         .set_stored();
     let text = TextOptions::default().set_indexing_options(indexing);
     let fields = Fields {
-        id: builder.add_text_field("id", STRING | STORED),
+        id: builder.add_text_field("id", STRING | STORED | FAST),
         title: builder.add_text_field("title", stored_text.clone()),
         body: builder.add_text_field("body", stored_text),
         extra: builder.add_text_field("extra", text),
@@ -330,7 +330,13 @@ impl FullText {
 
     /// BM25 candidates of `kind` for already-analysed query terms: ids and
     /// scores of the top `limit` within `filters`, without snippets.
-    pub fn candidates(&self, kind: Kind, terms: &[String], filters: &Filters, limit: usize) -> Result<Vec<(String, f32)>> {
+    pub fn candidates(
+        &self,
+        kind: Kind,
+        terms: &[String],
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<Vec<(String, f32)>> {
         let index = self.kind(kind);
         let f = index.fields;
         let parsed = ParsedQuery {
@@ -346,7 +352,10 @@ impl FullText {
         let mut out = Vec::with_capacity(top.len());
         for (score, address) in top {
             let stored: TantivyDocument = searcher.doc(address)?;
-            if let Some(id) = stored.get_first(f.id).and_then(|v| v.as_str().map(str::to_string)) {
+            if let Some(id) = stored
+                .get_first(f.id)
+                .and_then(|v| v.as_str().map(str::to_string))
+            {
                 out.push((id, score));
             }
         }
@@ -360,7 +369,13 @@ impl FullText {
 
     /// BM25 search of `kind`: top `limit` hits for `text` within `filters`, with
     /// snippets. An empty text with filters lists matching documents unscored.
-    pub fn search(&self, kind: Kind, text: &str, filters: &Filters, limit: usize) -> Result<Vec<Hit>> {
+    pub fn search(
+        &self,
+        kind: Kind,
+        text: &str,
+        filters: &Filters,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
         let index = self.kind(kind);
         let f = index.fields;
         let parsed = parse_query(text);
@@ -370,7 +385,11 @@ impl FullText {
             // Only stop words or punctuation: nothing can match.
             return Ok(Vec::new());
         }
-        let query = filtered(&f, text_query.unwrap_or_else(|| Box::new(AllQuery)), filters);
+        let query = filtered(
+            &f,
+            text_query.unwrap_or_else(|| Box::new(AllQuery)),
+            filters,
+        );
         let searcher = index.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let mut snippets = if has_text {
@@ -437,7 +456,11 @@ fn filtered(f: &Fields, query: Box<dyn Query>, filters: &Filters) -> BooleanQuer
 
 /// Text fields searched, with their boosts.
 fn text_fields(f: &Fields) -> [(Field, f32); 3] {
-    [(f.title, TITLE_BOOST), (f.body, 1.0), (f.extra, EXTRA_BOOST)]
+    [
+        (f.title, TITLE_BOOST),
+        (f.body, 1.0),
+        (f.extra, EXTRA_BOOST),
+    ]
 }
 
 /// Free terms: one `Should` clause per term and field (title and extra fields
@@ -460,8 +483,12 @@ fn text_query(f: &Fields, parsed: &ParsedQuery) -> Option<Box<dyn Query>> {
         let per_field: Vec<(Occur, Box<dyn Query>)> = text_fields(f)
             .into_iter()
             .map(|(field, boost)| {
-                let terms = phrase.iter().map(|t| Term::from_field_text(field, t)).collect();
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), boost));
+                let terms = phrase
+                    .iter()
+                    .map(|t| Term::from_field_text(field, t))
+                    .collect();
+                let q: Box<dyn Query> =
+                    Box::new(BoostQuery::new(Box::new(PhraseQuery::new(terms)), boost));
                 (Occur::Should, q)
             })
             .collect();
