@@ -38,15 +38,29 @@ fn title_matches_rank_above_body_matches_and_snippets_highlight() {
     let engine = open_with(
         dir.path(),
         vec![
-            achievement("A-body", "一种新型储能装置", "本装置采用磷酸铁锂正极材料，循环寿命长。"),
-            achievement("A-title", "高镍三元正极材料制备方法", "提高锂电池能量密度。"),
+            achievement(
+                "A-body",
+                "一种新型储能装置",
+                "本装置采用磷酸铁锂正极材料，循环寿命长。",
+            ),
+            achievement(
+                "A-title",
+                "高镍三元正极材料制备方法",
+                "提高锂电池能量密度。",
+            ),
             achievement("A-none", "茶叶加工工艺", "绿茶杀青与揉捻。"),
         ],
     );
-    let hits = engine.search(Kind::Achievement, "正极材料", &any(), 10).unwrap();
+    let hits = engine
+        .search(Kind::Achievement, "正极材料", &any(), 10)
+        .unwrap();
     let order: Vec<&str> = hits.iter().map(|h| h.id.as_str()).collect();
     assert_eq!(order, vec!["A-title", "A-body"]);
-    assert!(hits[1].snippet.contains("<b>正极材料</b>"), "{}", hits[1].snippet);
+    assert!(
+        hits[1].snippet.contains("<b>正极材料</b>"),
+        "{}",
+        hits[1].snippet
+    );
 }
 
 #[test]
@@ -70,16 +84,25 @@ fn filters_by_region_prefix_industry_and_status() {
         v
     };
     let guizhou = Filters::parse(Some("52"), None, Some(Status::Open)).unwrap();
-    assert_eq!(sorted(ids(&engine, Kind::Need, "注塑模具", &guizhou)), vec!["N-gy", "N-zy"]);
+    assert_eq!(
+        sorted(ids(&engine, Kind::Need, "注塑模具", &guizhou)),
+        vec!["N-gy", "N-zy"]
+    );
     let guiyang = Filters::parse(Some("5201"), None, Some(Status::Open)).unwrap();
     assert_eq!(ids(&engine, Kind::Need, "注塑模具", &guiyang), vec!["N-gy"]);
     let rubber = Filters::parse(None, Some("C29"), Some(Status::Open)).unwrap();
-    assert_eq!(sorted(ids(&engine, Kind::Need, "注塑模具", &rubber)), vec!["N-gy", "N-sh"]);
+    assert_eq!(
+        sorted(ids(&engine, Kind::Need, "注塑模具", &rubber)),
+        vec!["N-gy", "N-sh"]
+    );
     let open = Filters::parse(None, None, Some(Status::Open)).unwrap();
     assert_eq!(ids(&engine, Kind::Need, "注塑模具", &open).len(), 3);
     assert_eq!(ids(&engine, Kind::Need, "注塑模具", &any()).len(), 4);
     // Filters alone list the matching documents.
-    assert_eq!(sorted(ids(&engine, Kind::Need, "", &guizhou)), vec!["N-gy", "N-zy"]);
+    assert_eq!(
+        sorted(ids(&engine, Kind::Need, "", &guizhou)),
+        vec!["N-gy", "N-zy"]
+    );
     // Unknown codes are refused with the field named.
     match Filters::parse(Some("99"), None, None) {
         Err(duijie::Error::Invalid(e)) => assert_eq!(e.field, "region"),
@@ -106,7 +129,10 @@ fn phrases_need_adjacent_words_in_order() {
         ids(&engine, Kind::Achievement, "\"电池正极\"", &any()),
         vec!["A-adjacent"]
     );
-    assert_eq!(ids(&engine, Kind::Achievement, "锂电池 正极材料", &any()).len(), 2);
+    assert_eq!(
+        ids(&engine, Kind::Achievement, "锂电池 正极材料", &any()).len(),
+        2
+    );
 }
 
 #[test]
@@ -116,15 +142,35 @@ fn segmentation_pitfalls_of_other_engines_are_avoided() {
         dir.path(),
         vec![
             supplier("S-easy", "智能门锁", "产品安装简单，适配多种门型。"),
-            supplier("S-bank", "供应链金融服务", "与中国农业发展银行合作开展授信。"),
-            supplier("S-cert", "汽车线束", "已通过IATF16949认证，具备304不锈钢加工和3D打印能力，PLC编程，5G模组。"),
+            supplier(
+                "S-bank",
+                "供应链金融服务",
+                "与中国农业发展银行合作开展授信。",
+            ),
+            supplier(
+                "S-cert",
+                "汽车线束",
+                "已通过IATF16949认证，具备304不锈钢加工和3D打印能力，PLC编程，5G模组。",
+            ),
             supplier("S-classic", "经典款家具", "实木家具。"),
         ],
     );
     assert_eq!(ids(&engine, Kind::Supplier, "简单", &any()), vec!["S-easy"]);
     assert_eq!(ids(&engine, Kind::Supplier, "农业", &any()), vec!["S-bank"]);
-    for q in ["IATF16949", "iatf16949", "ＩＡＴＦ１６９４９", "304不锈钢", "3D打印", "PLC", "5G"] {
-        assert_eq!(ids(&engine, Kind::Supplier, q, &any()), vec!["S-cert"], "query {q}");
+    for q in [
+        "IATF16949",
+        "iatf16949",
+        "ＩＡＴＦ１６９４９",
+        "304不锈钢",
+        "3D打印",
+        "PLC",
+        "5G",
+    ] {
+        assert_eq!(
+            ids(&engine, Kind::Supplier, q, &any()),
+            vec!["S-cert"],
+            "query {q}"
+        );
     }
     // No partial match of a code: 16949 alone is not IATF16949.
     assert!(ids(&engine, Kind::Supplier, "16949", &any()).is_empty());
@@ -137,7 +183,10 @@ fn segmentation_pitfalls_of_other_engines_are_avoided() {
 #[test]
 fn updates_replace_and_deletes_remove() {
     let dir = tempfile::tempdir().unwrap();
-    let engine = open_with(dir.path(), vec![request("R1", "压铸壳体采购", "铝合金压铸")]);
+    let engine = open_with(
+        dir.path(),
+        vec![request("R1", "压铸壳体采购", "铝合金压铸")],
+    );
     let mut changed = request("R1", "冲压件采购", "钣金冲压");
     changed.products = vec!["冲压件".into()];
     engine.upsert(changed).unwrap();
@@ -148,7 +197,10 @@ fn updates_replace_and_deletes_remove() {
     engine.sync().unwrap();
     assert!(ids(&engine, Kind::Request, "冲压件", &any()).is_empty());
     assert!(engine.get("R1").is_err());
-    assert!(matches!(engine.delete("R1"), Err(duijie::Error::NotFound(_))));
+    assert!(matches!(
+        engine.delete("R1"),
+        Err(duijie::Error::NotFound(_))
+    ));
 }
 
 #[test]
@@ -166,7 +218,10 @@ fn an_index_deleted_on_disk_is_rebuilt_from_the_store() {
     }
     std::fs::remove_dir_all(dir.path().join("fulltext")).unwrap();
     let engine = Engine::open(dir.path()).unwrap();
-    assert_eq!(ids(&engine, Kind::Achievement, "负极材料", &any()), vec!["A1"]);
+    assert_eq!(
+        ids(&engine, Kind::Achievement, "负极材料", &any()),
+        vec!["A1"]
+    );
     assert!(ids(&engine, Kind::Achievement, "生物农药", &any()).is_empty());
     let stats = engine.stats().unwrap();
     assert_eq!(stats.fulltext[&Kind::Achievement], 1);
@@ -177,11 +232,21 @@ fn an_index_deleted_on_disk_is_rebuilt_from_the_store() {
 fn a_garbage_index_file_is_rebuilt_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     {
-        open_with(dir.path(), vec![achievement("A1", "钠离子电池负极材料", "硬碳")]);
+        open_with(
+            dir.path(),
+            vec![achievement("A1", "钠离子电池负极材料", "硬碳")],
+        );
     }
-    std::fs::write(dir.path().join("fulltext/achievement/meta.json"), b"{not json").unwrap();
+    std::fs::write(
+        dir.path().join("fulltext/achievement/meta.json"),
+        b"{not json",
+    )
+    .unwrap();
     let engine = Engine::open(dir.path()).unwrap();
-    assert_eq!(ids(&engine, Kind::Achievement, "负极材料", &any()), vec!["A1"]);
+    assert_eq!(
+        ids(&engine, Kind::Achievement, "负极材料", &any()),
+        vec!["A1"]
+    );
 }
 
 /// Runs this test binary's `child_writes_then_aborts` in a child process that
@@ -189,7 +254,12 @@ fn a_garbage_index_file_is_rebuilt_not_fatal() {
 /// any shutdown.
 fn crash_child(dir: &Path, sync: bool) {
     let status = Command::new(std::env::current_exe().unwrap())
-        .args(["--ignored", "--exact", "child_writes_then_aborts", "--nocapture"])
+        .args([
+            "--ignored",
+            "--exact",
+            "child_writes_then_aborts",
+            "--nocapture",
+        ])
         .env("DUIJIE_CHILD_DIR", dir)
         .env("DUIJIE_CHILD_SYNC", if sync { "1" } else { "0" })
         .status()
@@ -203,7 +273,11 @@ fn child_writes_then_aborts() {
     let dir = std::env::var("DUIJIE_CHILD_DIR").expect("started by a crash test");
     let engine = Engine::open(Path::new(&dir)).unwrap();
     engine
-        .upsert(achievement("A-crash", "固态电解质界面改性", "硫化物固态电解质"))
+        .upsert(achievement(
+            "A-crash",
+            "固态电解质界面改性",
+            "硫化物固态电解质",
+        ))
         .unwrap();
     if std::env::var("DUIJIE_CHILD_SYNC").as_deref() == Ok("1") {
         engine.sync().unwrap();
@@ -224,4 +298,19 @@ fn an_acknowledged_write_survives_a_crash_with_its_search_hit() {
             "sync before crash: {sync}"
         );
     }
+}
+
+#[test]
+fn snippets_highlight_overlapping_sub_words_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = open_with(
+        dir.path(),
+        vec![achievement("A1", "储能研究", "锂电池<储能>系统：电池管理与锂电池热失控防护")],
+    );
+    // 电池 is a sub-word of 锂电池: the two highlights overlap and must merge.
+    let hits = engine.search(Kind::Achievement, "电池 锂电池", &any(), 5).unwrap();
+    let snippet = &hits[0].snippet;
+    assert!(snippet.contains("<b>锂电池</b>"), "{snippet}");
+    assert!(snippet.contains("&lt;储能&gt;"), "text is escaped: {snippet}");
+    assert!(!snippet.contains("<b><b>") && !snippet.contains("</b></b>"), "{snippet}");
 }

@@ -87,23 +87,36 @@ pub struct BuiltinEncoder {
     trained_documents: usize,
 }
 
+/// Sublinear term frequency; weighted counts below one (n-grams, concept
+/// expansions) keep their weight.
 fn tf(count: f32) -> f32 {
-    1.0 + count.max(1e-6).ln().max(0.0)
+    if count < 1.0 {
+        count.max(0.0)
+    } else {
+        1.0 + count.ln()
+    }
 }
 
 impl BuiltinEncoder {
     /// Trains on `texts` (each a whole document's text) plus the concept thesaurus.
-    pub fn train(texts: &[String], options: &TrainOptions) -> Result<(BuiltinEncoder, TrainReport)> {
+    pub fn train(
+        texts: &[String],
+        options: &TrainOptions,
+    ) -> Result<(BuiltinEncoder, TrainReport)> {
         let started = Instant::now();
         let extractor = FeatureExtractor;
+        let concepts: Vec<String> = concept_lines().collect();
         let mut corpus: Vec<&str> = texts.iter().map(String::as_str).collect();
-        for line in concept_lines() {
-            corpus.extend(std::iter::repeat_n(line, options.concept_weight));
+        for line in &concepts {
+            corpus.extend(std::iter::repeat_n(line.as_str(), options.concept_weight));
         }
         if corpus.is_empty() {
-            return Err(Error::Internal("no documents to train the encoder on".into()));
+            return Err(Error::Internal(
+                "no documents to train the encoder on".into(),
+            ));
         }
-        let features: Vec<HashMap<String, f32>> = corpus.par_iter().map(|t| extractor.extract(t)).collect();
+        let features: Vec<HashMap<String, f32>> =
+            corpus.par_iter().map(|t| extractor.extract(t)).collect();
         let mut df: HashMap<&str, u32> = HashMap::new();
         for doc in &features {
             for key in doc.keys() {
@@ -120,7 +133,11 @@ impl BuiltinEncoder {
         kept.truncate(options.max_vocab);
         kept.sort_by(|a, b| a.0.cmp(b.0));
         let terms: Vec<String> = kept.iter().map(|(t, _)| t.to_string()).collect();
-        let vocab: HashMap<String, u32> = terms.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+        let vocab: HashMap<String, u32> = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
         let idf: Vec<f32> = kept
             .iter()
             .map(|(_, d)| ((1.0 + n) / (1.0 + *d as f32)).ln() + 1.0)
@@ -174,7 +191,9 @@ impl BuiltinEncoder {
             trained_documents: self.trained_documents,
         })
         .map_err(|e| Error::Internal(e.to_string()))?;
-        let mut bytes = Vec::with_capacity(16 + header.len() + self.projection.len() * 4 + self.terms.len() * 16);
+        let mut bytes = Vec::with_capacity(
+            16 + header.len() + self.projection.len() * 4 + self.terms.len() * 16,
+        );
         bytes.extend_from_slice(MAGIC);
         bytes.extend_from_slice(&(header.len() as u32).to_le_bytes());
         bytes.extend_from_slice(&header);
@@ -215,18 +234,31 @@ impl BuiltinEncoder {
         if crc32fast::hash(body) != u32::from_le_bytes(crc.try_into().expect("4 bytes")) {
             return Err(bad("checksum mismatch (truncated or damaged)"));
         }
-        let mut reader = Reader { bytes: body, at: MAGIC.len() };
+        let mut reader = Reader {
+            bytes: body,
+            at: MAGIC.len(),
+        };
         let header_len = reader.u32().ok_or_else(|| bad("truncated header"))? as usize;
-        let header: Header = serde_json::from_slice(reader.take(header_len).ok_or_else(|| bad("truncated header"))?)
-            .map_err(|e| bad(&format!("bad header: {e}")))?;
+        let header: Header = serde_json::from_slice(
+            reader
+                .take(header_len)
+                .ok_or_else(|| bad("truncated header"))?,
+        )
+        .map_err(|e| bad(&format!("bad header: {e}")))?;
         let mut terms = Vec::with_capacity(header.vocab_size);
         for _ in 0..header.vocab_size {
             let len = reader.u16().ok_or_else(|| bad("truncated vocabulary"))? as usize;
-            let term = reader.take(len).ok_or_else(|| bad("truncated vocabulary"))?;
-            terms.push(String::from_utf8(term.to_vec()).map_err(|_| bad("vocabulary is not UTF-8"))?);
+            let term = reader
+                .take(len)
+                .ok_or_else(|| bad("truncated vocabulary"))?;
+            terms.push(
+                String::from_utf8(term.to_vec()).map_err(|_| bad("vocabulary is not UTF-8"))?,
+            );
         }
         let floats = header.vocab_size * (1 + header.dim);
-        let raw = reader.take(floats * 4).ok_or_else(|| bad("truncated matrix"))?;
+        let raw = reader
+            .take(floats * 4)
+            .ok_or_else(|| bad("truncated matrix"))?;
         if reader.at != body.len() {
             return Err(bad("trailing bytes"));
         }
@@ -235,7 +267,11 @@ impl BuiltinEncoder {
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
         let (idf, projection) = values.split_at(header.vocab_size);
-        let vocab = terms.iter().enumerate().map(|(i, t)| (t.clone(), i as u32)).collect();
+        let vocab = terms
+            .iter()
+            .enumerate()
+            .map(|(i, t)| (t.clone(), i as u32))
+            .collect();
         Ok(BuiltinEncoder {
             dim: header.dim,
             vocab,
@@ -255,7 +291,9 @@ impl BuiltinEncoder {
         for (index, weight) in row {
             let start = index as usize * self.dim;
             let column = &self.projection[start..start + self.dim];
-            out.iter_mut().zip(column).for_each(|(o, p)| *o += weight * p);
+            out.iter_mut()
+                .zip(column)
+                .for_each(|(o, p)| *o += weight * p);
         }
         normalize(&mut out);
         out
@@ -263,7 +301,11 @@ impl BuiltinEncoder {
 }
 
 /// TF-IDF weights of the known features of a document, L2-normalised, sorted by index.
-fn weighted_row(features: &HashMap<String, f32>, vocab: &HashMap<String, u32>, idf: &[f32]) -> Vec<(u32, f32)> {
+fn weighted_row(
+    features: &HashMap<String, f32>,
+    vocab: &HashMap<String, u32>,
+    idf: &[f32],
+) -> Vec<(u32, f32)> {
     let mut row: Vec<(u32, f32)> = features
         .iter()
         .filter_map(|(k, c)| vocab.get(k).map(|i| (*i, tf(*c) * idf[*i as usize])))
@@ -286,7 +328,11 @@ fn model_version(terms: &[String], idf: &[f32], projection: &[f32]) -> String {
     for x in idf.iter().chain(projection) {
         weights_hash.update(&x.to_le_bytes());
     }
-    format!("v1-{:08x}-{:08x}", vocab_hash.finalize(), weights_hash.finalize())
+    format!(
+        "v1-{:08x}-{:08x}",
+        vocab_hash.finalize(),
+        weights_hash.finalize()
+    )
 }
 
 struct Reader<'a> {
@@ -302,10 +348,12 @@ impl<'a> Reader<'a> {
         Some(slice)
     }
     fn u32(&mut self) -> Option<u32> {
-        self.take(4).map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
+        self.take(4)
+            .map(|b| u32::from_le_bytes(b.try_into().expect("4 bytes")))
     }
     fn u16(&mut self) -> Option<u16> {
-        self.take(2).map(|b| u16::from_le_bytes(b.try_into().expect("2 bytes")))
+        self.take(2)
+            .map(|b| u16::from_le_bytes(b.try_into().expect("2 bytes")))
     }
 }
 
@@ -361,7 +409,9 @@ mod tests {
     fn related_texts_embed_closer_than_unrelated_ones() {
         let (encoder, report) = BuiltinEncoder::train(&corpus(), &small_options()).unwrap();
         assert_eq!(report.dimension, 4);
-        let v = encoder.embed(&["提高锂电池续航", "高镍三元正极材料", "茶园病虫害防治"]).unwrap();
+        let v = encoder
+            .embed(&["提高锂电池续航", "高镍三元正极材料", "茶园病虫害防治"])
+            .unwrap();
         let close = super::super::dot(&v[0], &v[1]);
         let far = super::super::dot(&v[0], &v[2]);
         assert!(close > far + 0.3, "close {close} far {far}");
@@ -379,17 +429,29 @@ mod tests {
         encoder.save(&path).unwrap();
         let loaded = BuiltinEncoder::load(&path).unwrap();
         assert_eq!(loaded.fingerprint(), encoder.fingerprint());
-        assert_eq!(loaded.embed_one("锂电池续航"), encoder.embed_one("锂电池续航"));
+        assert_eq!(
+            loaded.embed_one("锂电池续航"),
+            encoder.embed_one("锂电池续航")
+        );
 
         let bytes = std::fs::read(&path).unwrap();
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
-        assert!(matches!(BuiltinEncoder::load(&path), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            BuiltinEncoder::load(&path),
+            Err(Error::Corrupt(_))
+        ));
         std::fs::write(&path, b"garbage").unwrap();
-        assert!(matches!(BuiltinEncoder::load(&path), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            BuiltinEncoder::load(&path),
+            Err(Error::Corrupt(_))
+        ));
         let mut flipped = bytes.clone();
         flipped[bytes.len() / 2] ^= 0xff;
         std::fs::write(&path, &flipped).unwrap();
-        assert!(matches!(BuiltinEncoder::load(&path), Err(Error::Corrupt(_))));
+        assert!(matches!(
+            BuiltinEncoder::load(&path),
+            Err(Error::Corrupt(_))
+        ));
     }
 
     #[test]

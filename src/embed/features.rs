@@ -3,19 +3,19 @@
 //! and trigrams of every run of Chinese characters, so that words the
 //! dictionary does not know still land near their parts.
 
-use crate::text::{fold_char, Analyzer, Mode};
+use crate::text::{fold_char, Analyzer, Mode, Thesaurus};
 use std::collections::HashMap;
-
-/// The domain concept thesaurus: each line a cluster of terms that go
-/// together, from business wording to technical terms.
-const CONCEPTS: &str = include_str!("concepts.txt");
 
 /// Weight of a character n-gram relative to a word.
 const NGRAM_WEIGHT: f32 = 0.5;
 
+/// Weight of a term added because a word of the text belongs to its concept,
+/// divided among the concepts the word belongs to.
+const EXPANSION_WEIGHT: f32 = 0.4;
+
 /// Lines of the concept thesaurus, used as extra training documents.
-pub fn concept_lines() -> impl Iterator<Item = &'static str> {
-    CONCEPTS.lines().filter(|l| !l.trim().is_empty())
+pub fn concept_lines() -> impl Iterator<Item = String> {
+    Thesaurus::shared().lines().iter().map(|l| l.join(" "))
 }
 
 /// Extracts weighted sparse features from text.
@@ -34,6 +34,28 @@ impl FeatureExtractor {
         let mut counts: HashMap<String, f32> = HashMap::new();
         for term in analyzer.analyze(text, Mode::Index) {
             *counts.entry(term.text).or_default() += 1.0;
+        }
+        // Concept expansion: each distinct word that is a thesaurus term brings
+        // the other terms of its concepts, so business wording and technical
+        // wording of the same concept share features.
+        let thesaurus = Thesaurus::shared();
+        let mut expansion: HashMap<String, f32> = HashMap::new();
+        for word in counts.keys() {
+            let concepts = thesaurus.concepts_of(word);
+            if concepts.is_empty() {
+                continue;
+            }
+            let share = EXPANSION_WEIGHT / concepts.len() as f32;
+            for line in concepts {
+                for term in &thesaurus.lines()[*line] {
+                    if term != word {
+                        *expansion.entry(term.clone()).or_default() += share;
+                    }
+                }
+            }
+        }
+        for (term, weight) in expansion {
+            *counts.entry(term).or_default() += weight;
         }
         let folded: Vec<char> = text.chars().map(fold_char).collect();
         for run in folded.split(|c| !is_han(*c)) {

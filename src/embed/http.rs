@@ -53,7 +53,9 @@ impl HttpEncoderConfig {
         let dimension = std::env::var("DUIJIE_EMBED_DIM")
             .ok()
             .and_then(|d| d.parse().ok())
-            .ok_or_else(|| Error::Internal("DUIJIE_EMBED_DIM must be set to the service's dimension".into()))?;
+            .ok_or_else(|| {
+                Error::Internal("DUIJIE_EMBED_DIM must be set to the service's dimension".into())
+            })?;
         let mut config = HttpEncoderConfig::new(url, model, dimension);
         config.api_key = std::env::var("DUIJIE_EMBED_KEY").ok();
         Ok(Some(config))
@@ -117,7 +119,11 @@ impl HttpEncoder {
         if parsed.data.len() != batch.len() {
             return Err((
                 false,
-                format!("{} embeddings returned for {} texts", parsed.data.len(), batch.len()),
+                format!(
+                    "{} embeddings returned for {} texts",
+                    parsed.data.len(),
+                    batch.len()
+                ),
             ));
         }
         let mut items = parsed.data;

@@ -133,7 +133,13 @@ fn orthonormalize(y: &Array2<f32>) -> Array2<f32> {
 
 /// Top `rank` right singular vectors (as columns of a cols × rank matrix) and
 /// singular values of `x`, descending.
-pub fn randomized_svd(x: &Csr, rank: usize, oversample: usize, power_iters: usize, seed: u64) -> (Array2<f32>, Vec<f32>) {
+pub fn randomized_svd(
+    x: &Csr,
+    rank: usize,
+    oversample: usize,
+    power_iters: usize,
+    seed: u64,
+) -> (Array2<f32>, Vec<f32>) {
     let k = (rank + oversample).min(x.cols).min(x.rows()).max(1);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let omega = Array2::from_shape_simple_fn((x.cols, k), || {
@@ -195,7 +201,10 @@ mod tests {
         let (x, exact) = low_rank();
         let (v, sigma) = randomized_svd(&x, 3, 5, 2, 1);
         for i in 0..3 {
-            assert!((sigma[i] - exact[i]).abs() / exact[i] < 1e-3, "{sigma:?} vs {exact:?}");
+            assert!(
+                (sigma[i] - exact[i]).abs() / exact[i] < 1e-3,
+                "{sigma:?} vs {exact:?}"
+            );
         }
         let gram = v.t().dot(&v);
         for i in 0..3 {

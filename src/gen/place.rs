@@ -1,7 +1,7 @@
 //! Places and parties: weighted region codes, short place names, plausible
 //! company names and the university table.
 
-use super::util::{chance, index, pick, weighted, GenRng};
+use super::util::{chance, index, weighted, GenRng};
 use crate::model::codes::{regions, RegionLevel};
 use std::collections::BTreeMap;
 use std::sync::LazyLock;
@@ -11,11 +11,36 @@ const UNIVERSITIES_TSV: &str = include_str!("../../corpora/codes/universities.ts
 /// Weight of each province outside Guizhou (roughly its weight in manufacturing
 /// and platform activity); Guizhou itself gets ~35% of all draws.
 const PROVINCE_WEIGHTS: &[(&str, u32)] = &[
-    ("11", 30), ("12", 20), ("13", 40), ("14", 20), ("15", 20), ("21", 30), ("22", 20),
-    ("23", 20), ("31", 30), ("32", 90), ("33", 80), ("34", 50), ("35", 40), ("36", 30),
-    ("37", 70), ("41", 50), ("42", 50), ("43", 50), ("44", 90), ("45", 30), ("46", 10),
-    ("50", 40), ("51", 60), ("53", 30), ("54", 5), ("61", 30), ("62", 15), ("63", 7),
-    ("64", 10), ("65", 15),
+    ("11", 30),
+    ("12", 20),
+    ("13", 40),
+    ("14", 20),
+    ("15", 20),
+    ("21", 30),
+    ("22", 20),
+    ("23", 20),
+    ("31", 30),
+    ("32", 90),
+    ("33", 80),
+    ("34", 50),
+    ("35", 40),
+    ("36", 30),
+    ("37", 70),
+    ("41", 50),
+    ("42", 50),
+    ("43", 50),
+    ("44", 90),
+    ("45", 30),
+    ("46", 10),
+    ("50", 40),
+    ("51", 60),
+    ("53", 30),
+    ("54", 5),
+    ("61", 30),
+    ("62", 15),
+    ("63", 7),
+    ("64", 10),
+    ("65", 15),
 ];
 
 /// Share of draws that land in Guizhou, in percent.
@@ -90,20 +115,60 @@ pub fn region_in(rng: &mut GenRng, prov: &str, county_percent: u32) -> String {
     let Some(cities) = GEO.provinces.get(prov).filter(|c| !c.is_empty()) else {
         return format!("{prov}0000");
     };
-    let weights: Vec<u32> = (0..cities.len()).map(|i| if i == 0 { 3 } else { 1 }).collect();
+    let weights: Vec<u32> = (0..cities.len())
+        .map(|i| if i == 0 { 3 } else { 1 })
+        .collect();
     let (city, counties) = &cities[weighted(rng, &weights)];
     if !counties.is_empty() && chance(rng, county_percent) {
-        pick(rng, counties).clone()
+        counties[index(rng, counties.len())].clone()
     } else {
         city.clone()
     }
 }
 
 const ETHNIC_MARKERS: &[&str] = &[
-    "布依族", "苗族", "侗族", "土家族", "朝鲜族", "藏族", "羌族", "彝族", "壮族", "哈尼族", "傣族",
-    "景颇族", "白族", "傈僳族", "回族", "蒙古", "柯尔克孜", "哈萨克", "黎族", "瑶族", "仫佬族",
-    "毛南族", "仡佬族", "水族", "土族", "撒拉族", "裕固族", "保安族", "东乡族", "满族", "达斡尔族",
-    "鄂温克族", "畲族", "纳西族", "普米族", "独龙族", "拉祜族", "佤族", "布朗族", "阿昌族", "维吾尔", "自治",
+    "布依族",
+    "苗族",
+    "侗族",
+    "土家族",
+    "朝鲜族",
+    "藏族",
+    "羌族",
+    "彝族",
+    "壮族",
+    "哈尼族",
+    "傣族",
+    "景颇族",
+    "白族",
+    "傈僳族",
+    "回族",
+    "蒙古",
+    "柯尔克孜",
+    "哈萨克",
+    "黎族",
+    "瑶族",
+    "仫佬族",
+    "毛南族",
+    "仡佬族",
+    "水族",
+    "土族",
+    "撒拉族",
+    "裕固族",
+    "保安族",
+    "东乡族",
+    "满族",
+    "达斡尔族",
+    "鄂温克族",
+    "畲族",
+    "纳西族",
+    "普米族",
+    "独龙族",
+    "拉祜族",
+    "佤族",
+    "布朗族",
+    "阿昌族",
+    "维吾尔",
+    "自治",
 ];
 
 /// The short form of a division name used in company names: `贵阳市` → `贵阳`,
@@ -118,7 +183,20 @@ pub fn short_name(name: &str) -> String {
     {
         s = &s[..i];
     }
-    for suffix in ["特别行政区", "自治区", "自治州", "自治县", "地区", "林区", "新区", "省", "市", "盟", "县", "区"] {
+    for suffix in [
+        "特别行政区",
+        "自治区",
+        "自治州",
+        "自治县",
+        "地区",
+        "林区",
+        "新区",
+        "省",
+        "市",
+        "盟",
+        "县",
+        "区",
+    ] {
         if let Some(stripped) = s.strip_suffix(suffix) {
             if stripped.chars().count() >= 2 {
                 s = stripped;
@@ -133,7 +211,9 @@ pub fn short_name(name: &str) -> String {
 /// and directly administered counties the province or the county.
 pub fn place_name(code: &str) -> String {
     let table = regions();
-    let Some(r) = table.get(code) else { return "贵州".into() };
+    let Some(r) = table.get(code) else {
+        return "贵州".into();
+    };
     let city = match r.level {
         RegionLevel::County => r.parent.as_deref().and_then(|p| table.get(p)),
         RegionLevel::City => Some(r),
@@ -177,10 +257,11 @@ pub fn full_name(code: &str) -> String {
 }
 
 const BRAND_CHARS: &[&str] = &[
-    "恒", "鑫", "源", "泰", "瑞", "达", "盛", "华", "宏", "博", "凯", "诚", "信", "联", "丰", "锦", "腾",
-    "远", "昌", "隆", "汇", "通", "安", "顺", "力", "德", "正", "品", "合", "嘉", "佳", "天", "兴", "永",
-    "志", "卓", "晟", "峰", "航", "铭", "宇", "明", "伟", "立", "海", "山", "川", "黔", "乾", "坤", "润",
-    "欣", "优", "创", "捷", "利", "富", "益", "旺", "康", "奥", "拓", "维", "驰", "骏", "晶", "精", "友",
+    "恒", "鑫", "源", "泰", "瑞", "达", "盛", "华", "宏", "博", "凯", "诚", "信", "联", "丰", "锦",
+    "腾", "远", "昌", "隆", "汇", "通", "安", "顺", "力", "德", "正", "品", "合", "嘉", "佳", "天",
+    "兴", "永", "志", "卓", "晟", "峰", "航", "铭", "宇", "明", "伟", "立", "海", "山", "川", "乾",
+    "坤", "润", "欣", "优", "创", "捷", "利", "富", "益", "旺", "康", "奥", "拓", "维", "驰", "骏",
+    "晶", "精", "友",
 ];
 
 /// A two-character brand made of distinct characters, e.g. `恒瑞`.
@@ -239,7 +320,10 @@ pub fn universities() -> &'static [University] {
             if r.level == RegionLevel::Province {
                 provinces.insert(r.name.clone(), r.code.clone());
             }
-            by_name.entry(r.name.clone()).or_default().push((r.code.clone(), r.level));
+            by_name
+                .entry(r.name.clone())
+                .or_default()
+                .push((r.code.clone(), r.level));
         }
         for v in by_name.values_mut() {
             v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -279,8 +363,7 @@ fn resolve_city(
     let candidates = by_name.get(city).map(Vec::as_slice).unwrap_or(&[]);
     let in_prov = |level: Option<RegionLevel>| {
         candidates.iter().find(|(code, l)| {
-            prefix.is_some_and(|p| code.starts_with(p))
-                && level.is_none_or(|want| *l == want)
+            prefix.is_some_and(|p| code.starts_with(p)) && level.is_none_or(|want| *l == want)
         })
     };
     in_prov(Some(RegionLevel::City))

@@ -23,9 +23,9 @@ pub fn index(rng: &mut GenRng, n: usize) -> usize {
     rng.random_range(0..n as u32) as usize
 }
 
-/// One element of a non-empty slice.
-pub fn pick<'a, T>(rng: &mut GenRng, items: &'a [T]) -> &'a T {
-    &items[index(rng, items.len())]
+/// One element of a non-empty slice of copyable values (`&str`, numbers).
+pub fn pick<T: Copy>(rng: &mut GenRng, items: &[T]) -> T {
+    items[index(rng, items.len())]
 }
 
 /// Up to `k` distinct elements of `items`, in the order drawn.
@@ -85,7 +85,15 @@ pub fn log_uniform(rng: &mut GenRng, lo: u64, hi: u64) -> u64 {
 pub fn skewed(rng: &mut GenRng, lo: u64, median: u64, hi: u64) -> u64 {
     // bands: [lo, m/4), [m/4, m/2), [m/2, m), [m, 2m), [2m, 4m), [4m, hi]
     let m = median.max(lo + 1);
-    let cuts = [lo, (m / 4).max(lo), (m / 2).max(lo), m, (m * 2).min(hi), (m * 4).min(hi), hi];
+    let cuts = [
+        lo,
+        (m / 4).max(lo),
+        (m / 2).max(lo),
+        m,
+        (m * 2).min(hi),
+        (m * 4).min(hi),
+        hi,
+    ];
     let weights = [8u32, 16, 26, 26, 15, 9];
     let i = weighted(rng, &weights);
     let (a, b) = (cuts[i], cuts[i + 1].max(cuts[i]));
@@ -140,7 +148,10 @@ pub fn fill(template: &str, vars: &[(&str, &str)]) -> String {
 
 /// Splits a `|`-separated lexicon entry.
 pub fn parts(s: &'static str) -> Vec<&'static str> {
-    s.split('|').map(str::trim).filter(|p| !p.is_empty()).collect()
+    s.split('|')
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
 }
 
 /// Formats an amount of 万元 or a volume compactly: `12000` → `1.2万`, `800` → `800`.

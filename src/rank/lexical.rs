@@ -5,7 +5,7 @@
 //! `bm25` feature a function of the pair alone: the same whichever side asks.
 
 use crate::model::Document;
-use crate::text::{Analyzer, Mode};
+use crate::text::{Analyzer, Mode, Thesaurus};
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
@@ -15,6 +15,9 @@ pub const K1: f32 = 1.2;
 pub const B: f32 = 0.75;
 /// Field weights when counting term frequencies (title, body, extra).
 pub const FIELD_WEIGHTS: [f32; 3] = [2.0, 1.0, 1.5];
+/// Query weight of a term that joins through a thesaurus concept (a query
+/// word weighs at least 1), shared among the word's concepts.
+pub const EXPANSION_WEIGHT: f32 = 0.3;
 
 /// Interned term ids, shared by all kinds.
 #[derive(Default)]
@@ -91,10 +94,30 @@ impl TermProfile {
                 *query_counts.entry(interner.intern(&term.text)).or_default() += weight;
             }
         }
-        let query_terms = query_counts
+        let mut query_terms: HashMap<u32, f32> = query_counts
             .into_iter()
             .map(|(t, c)| (t, 1.0 + c.ln().max(0.0)))
             .collect();
+        // Concept expansion: the other terms of a query word's thesaurus
+        // concepts join the query at a low weight, so 土豆 also finds 马铃薯.
+        let thesaurus = Thesaurus::shared();
+        let mut expansion: HashMap<u32, f32> = HashMap::new();
+        for (term, _) in query_terms.iter() {
+            let name = interner.name(*term);
+            let concepts = thesaurus.concepts_of(&name);
+            if concepts.is_empty() {
+                continue;
+            }
+            let share = EXPANSION_WEIGHT / concepts.len() as f32;
+            for line in concepts {
+                for other in &thesaurus.lines()[*line] {
+                    *expansion.entry(interner.intern(other)).or_default() += share;
+                }
+            }
+        }
+        for (term, weight) in expansion {
+            query_terms.entry(term).or_insert(weight.min(EXPANSION_WEIGHT));
+        }
         TermProfile {
             doc_terms: collect(doc_counts),
             doc_len,
@@ -189,7 +212,11 @@ pub fn pair_bm25(query: &TermProfile, doc: &TermProfile, collection: &Collection
     matched.sort_by(|a, b| b.1.total_cmp(&a.1));
     PairBm25 {
         score,
-        ratio: if best > 0.0 { (score / best).clamp(0.0, 1.0) } else { 0.0 },
+        ratio: if best > 0.0 {
+            (score / best).clamp(0.0, 1.0)
+        } else {
+            0.0
+        },
         matched,
     }
 }
@@ -219,8 +246,15 @@ mod tests {
         assert!(first.score > second.score && second.score > 0.0);
         assert_eq!(third.score, 0.0);
         assert!(first.ratio > 0.0 && first.ratio <= 1.0);
-        let top: Vec<Arc<str>> = first.matched.iter().map(|(t, _)| interner.name(*t)).collect();
-        assert_eq!(&*top[0], "正极材料", "the rarer term contributes most: {top:?}");
+        let top: Vec<Arc<str>> = first
+            .matched
+            .iter()
+            .map(|(t, _)| interner.name(*t))
+            .collect();
+        assert_eq!(
+            &*top[0], "正极材料",
+            "the rarer term contributes most: {top:?}"
+        );
     }
 
     #[test]

@@ -409,7 +409,7 @@ impl FullText {
                     .unwrap_or_default()
             };
             let snippet = match snippets.as_mut() {
-                Some(generator) => generator.snippet_from_doc(&stored).to_html(),
+                Some(generator) => render_snippet(&generator.snippet_from_doc(&stored)),
                 None => html_escape_prefix(&text_of(f.body), SNIPPET_CHARS),
             };
             hits.push(Hit {
@@ -420,6 +420,39 @@ impl FullText {
             });
         }
         Ok(hits)
+    }
+}
+
+/// The query [`FullText::search`] runs for `text` within `filters`, for other
+/// readers of the same indexes (such as [`super::facets`]); `None` when the
+/// text holds only stop words or punctuation, so nothing can match.
+pub fn search_query(text: &str, filters: &Filters) -> Option<BooleanQuery> {
+    let (_, f) = schema();
+    let parsed = parse_query(text);
+    let text_query = text_query(&f, &parsed);
+    if text_query.is_none() && !text.trim().is_empty() {
+        return None;
+    }
+    Some(filtered(
+        &f,
+        text_query.unwrap_or_else(|| Box::new(AllQuery)),
+        filters,
+    ))
+}
+
+impl FullText {
+    /// Facet counts (province, industry division, maturity, 专精特新 level) of
+    /// the documents of `kind` that [`FullText::search`] matches for `text` within `filters`.
+    pub fn facets(
+        &self,
+        kind: Kind,
+        text: &str,
+        filters: &Filters,
+    ) -> Result<super::facets::FacetCounts> {
+        match search_query(text, filters) {
+            Some(query) => super::facets::count(&self.kind(kind).reader.searcher(), &query),
+            None => Ok(super::facets::FacetCounts::default()),
+        }
     }
 }
 
@@ -497,10 +530,43 @@ fn text_query(f: &Fields, parsed: &ParsedQuery) -> Option<Box<dyn Query>> {
     Some(Box::new(BooleanQuery::new(clauses)))
 }
 
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+/// The snippet as HTML with matches in `<b>`. Sub-words overlap their words
+/// (电池 inside 锂电池), so highlighted ranges are merged before rendering;
+/// tantivy's own `to_html` assumes disjoint ranges.
+fn render_snippet(snippet: &tantivy::snippet::Snippet) -> String {
+    let fragment = snippet.fragment();
+    // Overlapping tokens can make tantivy report empty or reversed ranges: drop them.
+    let mut ranges: Vec<std::ops::Range<usize>> = snippet.highlighted().iter().filter(|r| r.start < r.end).cloned().collect();
+    ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
+    let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
+    for r in ranges {
+        match merged.last_mut() {
+            Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+            _ => merged.push(r),
+        }
+    }
+    let mut html = String::with_capacity(fragment.len() + merged.len() * 7);
+    let mut at = 0;
+    for r in merged {
+        let (start, end) = (r.start.min(fragment.len()), r.end.min(fragment.len()));
+        if start >= end || start < at || !fragment.is_char_boundary(start) || !fragment.is_char_boundary(end) {
+            continue;
+        }
+        html.push_str(&html_escape(&fragment[at..start]));
+        html.push_str("<b>");
+        html.push_str(&html_escape(&fragment[start..end]));
+        html.push_str("</b>");
+        at = end;
+    }
+    html.push_str(&html_escape(&fragment[at..]));
+    html
+}
+
 fn html_escape_prefix(text: &str, chars: usize) -> String {
     let prefix: String = text.chars().take(chars).collect();
-    prefix
-        .replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
+    html_escape(&prefix)
 }

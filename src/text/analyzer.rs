@@ -1,6 +1,7 @@
 //! Segmentation of normalised text into terms with ordinal positions.
 
 use super::normalize::normalize;
+use super::thesaurus::Thesaurus;
 use jieba_rs::Jieba;
 use std::collections::HashSet;
 use std::sync::{Arc, LazyLock};
@@ -53,6 +54,12 @@ impl Analyzer {
             let tag = parts.next();
             // Text is case-folded before segmentation, so the dictionary must be too.
             jieba.add_word(&normalize(word).text, freq, tag);
+        }
+        // Thesaurus terms are domain words too (缩痕, 良品率, 粪污 …).
+        for term in Thesaurus::shared().terms() {
+            if term.chars().count() > 1 && !jieba.has_word(term) {
+                jieba.add_word(term, None, None);
+            }
         }
         let stopwords: HashSet<String> = STOPWORDS
             .lines()
