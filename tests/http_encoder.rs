@@ -18,14 +18,20 @@ struct Fake {
 }
 
 /// Embeds each text as [len, 1, 0]: easy to check order and normalisation.
-async fn embeddings(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> (StatusCode, Json<Value>) {
+async fn embeddings(
+    State(fake): State<Arc<Fake>>,
+    Json(body): Json<Value>,
+) -> (StatusCode, Json<Value>) {
     fake.requests.fetch_add(1, Ordering::SeqCst);
     if fake
         .failures
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok()
     {
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(json!({"error": "busy"})));
+        return (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(json!({"error": "busy"})),
+        );
     }
     let inputs = body["input"].as_array().cloned().unwrap_or_default();
     // Reverse the order and give indexes, as some services do.
@@ -35,7 +41,10 @@ async fn embeddings(State(fake): State<Arc<Fake>>, Json(body): Json<Value>) -> (
         .rev()
         .map(|(i, t)| json!({"index": i, "embedding": [t.as_str().unwrap().chars().count() as f32, 1.0, 0.0]}))
         .collect();
-    (StatusCode::OK, Json(json!({"data": data, "model": body["model"]})))
+    (
+        StatusCode::OK,
+        Json(json!({"data": data, "model": body["model"]})),
+    )
 }
 
 /// Starts the fake server on a random loopback port; returns its URL.
@@ -44,9 +53,14 @@ fn start(fake: Arc<Fake>) -> String {
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
     std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         runtime.block_on(async move {
-            let app = Router::new().route("/v1/embeddings", post(embeddings)).with_state(fake);
+            let app = Router::new()
+                .route("/v1/embeddings", post(embeddings))
+                .with_state(fake);
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
             axum::serve(listener, app).await.unwrap();
         });
@@ -68,7 +82,11 @@ fn batches_keep_order_and_vectors_are_normalised() {
     let encoder = HttpEncoder::new(config(&start(fake.clone())));
     let texts = ["一", "二二", "三三三", "四四四四", "五五五五五"];
     let vectors = encoder.embed(&texts).unwrap();
-    assert_eq!(fake.requests.load(Ordering::SeqCst), 3, "5 texts in batches of 2");
+    assert_eq!(
+        fake.requests.load(Ordering::SeqCst),
+        3,
+        "5 texts in batches of 2"
+    );
     for (text, v) in texts.iter().zip(&vectors) {
         let len = text.chars().count() as f32;
         let norm = (len * len + 1.0).sqrt();
@@ -95,16 +113,26 @@ fn persistent_failure_gives_a_clear_error() {
     let url = start(fake.clone());
     let encoder = HttpEncoder::new(config(&url));
     let error = encoder.embed(&["锂电池"]).unwrap_err().to_string();
-    assert!(error.contains(&url) && error.contains("4 attempt"), "{error}");
+    assert!(
+        error.contains(&url) && error.contains("4 attempt"),
+        "{error}"
+    );
     assert_eq!(fake.requests.load(Ordering::SeqCst), 4);
 }
 
 #[test]
 fn an_unreachable_service_is_named_in_the_error() {
     // Bind and drop a listener to get a port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("http://127.0.0.1:{port}/v1/embeddings");
-    let error = HttpEncoder::new(config(&url)).embed(&["x"]).unwrap_err().to_string();
+    let error = HttpEncoder::new(config(&url))
+        .embed(&["x"])
+        .unwrap_err()
+        .to_string();
     assert!(error.contains(&url), "{error}");
 }
 
@@ -113,6 +141,9 @@ fn a_wrong_dimension_is_refused() {
     let fake = Arc::new(Fake::default());
     let mut config = config(&start(fake));
     config.dimension = 8;
-    let error = HttpEncoder::new(config).embed(&["x"]).unwrap_err().to_string();
+    let error = HttpEncoder::new(config)
+        .embed(&["x"])
+        .unwrap_err()
+        .to_string();
     assert!(error.contains("dimension 3"), "{error}");
 }

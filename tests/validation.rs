@@ -119,13 +119,28 @@ fn mandatory_certifications_need_a_list_and_ids_a_safe_alphabet() {
 #[test]
 fn json_errors_name_the_field() {
     let bad = |json: &str| parse_document(json).unwrap_err().field;
-    assert_eq!(bad(r#"{"kind":"need","title":"t","budget":"很多"}"#), "budget");
-    assert_eq!(bad(r#"{"kind":"need","title":"t","maturity":"量产"}"#), "maturity");
+    assert_eq!(
+        bad(r#"{"kind":"need","title":"t","budget":"很多"}"#),
+        "budget"
+    );
+    assert_eq!(
+        bad(r#"{"kind":"need","title":"t","maturity":"量产"}"#),
+        "maturity"
+    );
     assert_eq!(bad(r#"{"kind":"robot","title":"t"}"#), "kind");
-    assert_eq!(bad(r#"{"kind":"need","title":"t","colour":"red"}"#), "colour");
-    assert_eq!(bad(r#"{"kind":"supplier","title":"t","zjtx_level":"金牌"}"#), "zjtx_level");
+    assert_eq!(
+        bad(r#"{"kind":"need","title":"t","colour":"red"}"#),
+        "colour"
+    );
+    assert_eq!(
+        bad(r#"{"kind":"supplier","title":"t","zjtx_level":"金牌"}"#),
+        "zjtx_level"
+    );
     assert_eq!(bad(r#"{"title":"t"}"#), "kind");
-    assert_eq!(bad(r#"{"kind":"need","title":"t","ip":{"patent_type":"x"}}"#), "ip.patent_type");
+    assert_eq!(
+        bad(r#"{"kind":"need","title":"t","ip":{"patent_type":"x"}}"#),
+        "ip.patent_type"
+    );
     assert_eq!(bad("[1,2]"), "document");
 }
 
@@ -139,7 +154,10 @@ fn chinese_enum_names_are_accepted_and_ascii_codes_written() {
     assert_eq!(doc.status, Status::Open);
     let out = serde_json::to_string(&doc).unwrap();
     assert!(out.contains(r#""maturity":"pilot""#), "{out}");
-    assert!(out.contains(r#""cooperation_modes":["transfer","joint_development"]"#), "{out}");
+    assert!(
+        out.contains(r#""cooperation_modes":["transfer","joint_development"]"#),
+        "{out}"
+    );
 }
 
 #[test]

@@ -1,11 +1,11 @@
 //! What each sub-command does.
 
 use super::{Cli, Command};
+use duijie::engine::{MatchHit, MatchOptions};
 use duijie::eval;
 use duijie::model::{Kind, Market, Status, ValidationError};
 use duijie::rank::RankProfile;
 use duijie::search::fulltext::Filters;
-use duijie::engine::{MatchHit, MatchOptions};
 use duijie::{Engine, Error, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
@@ -43,8 +43,12 @@ fn parse_market(value: &str) -> Result<Market> {
 }
 
 fn read_judgments(path: &Path) -> Result<eval::JudgmentSet> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::Invalid(ValidationError::new("judgments", format!("{}: {e}", path.display()))))?;
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        Error::Invalid(ValidationError::new(
+            "judgments",
+            format!("{}: {e}", path.display()),
+        ))
+    })?;
     eval::parse_judgments(&text)
 }
 
@@ -160,7 +164,10 @@ pub fn execute(cli: &Cli) -> Result<()> {
                 (Some(id), None) => engine.match_id(id, &options)?,
                 (None, Some(text)) => {
                     let kind = kind.as_deref().ok_or_else(|| {
-                        Error::Invalid(ValidationError::new("kind", "--kind is required with --text"))
+                        Error::Invalid(ValidationError::new(
+                            "kind",
+                            "--kind is required with --text",
+                        ))
                     })?;
                     engine.match_text(text, parse_kind("kind", kind)?, &options)?
                 }
@@ -214,7 +221,10 @@ pub fn execute(cli: &Cli) -> Result<()> {
                     if cli.json {
                         return print_json(&c);
                     }
-                    println!("{:<28} {:>9} {:>9} {:>7}", "query", &a.name, &b.name, "winner");
+                    println!(
+                        "{:<28} {:>9} {:>9} {:>7}",
+                        "query", &a.name, &b.name, "winner"
+                    );
                     for (qa, qb) in c.a.queries.iter().zip(&c.b.queries) {
                         let winner = if (qa.ndcg10 - qb.ndcg10).abs() < 1e-9 {
                             "="
@@ -223,7 +233,10 @@ pub fn execute(cli: &Cli) -> Result<()> {
                         } else {
                             "B"
                         };
-                        println!("{:<28} {:>9.3} {:>9.3} {:>7}", qa.query_id, qa.ndcg10, qb.ndcg10, winner);
+                        println!(
+                            "{:<28} {:>9.3} {:>9.3} {:>7}",
+                            qa.query_id, qa.ndcg10, qb.ndcg10, winner
+                        );
                     }
                     for r in [&c.a, &c.b] {
                         println!(
@@ -239,7 +252,10 @@ pub fn execute(cli: &Cli) -> Result<()> {
                     if cli.json {
                         return print_json(&report);
                     }
-                    println!("{:<28} {:>8} {:>10} {:>6} {:>7}", "query", "nDCG@10", "recall@50", "RR", "judged");
+                    println!(
+                        "{:<28} {:>8} {:>10} {:>6} {:>7}",
+                        "query", "nDCG@10", "recall@50", "RR", "judged"
+                    );
                     for q in &report.queries {
                         println!(
                             "{:<28} {:>8.3} {:>10.3} {:>6.3} {:>7}",
@@ -269,14 +285,24 @@ pub fn execute(cli: &Cli) -> Result<()> {
             let market = parse_market(market)?;
             let base = engine.profile(RankProfile::default_name(market))?;
             let report = eval::tune(&engine, &set, market, &base, *folds)?;
-            let json = serde_json::to_string_pretty(&report.profile).map_err(|e| Error::Internal(e.to_string()))?;
+            let json = serde_json::to_string_pretty(&report.profile)
+                .map_err(|e| Error::Internal(e.to_string()))?;
             std::fs::write(out, json + "\n")?;
             if cli.json {
                 return print_json(&report);
             }
-            println!("{} queries, {}-fold cross-validation", report.queries, report.folds);
-            println!("held-out nDCG@10: base {:.3} → fitted {:.3}", report.cv_base_ndcg10, report.cv_fitted_ndcg10);
-            println!("all queries (fitted on them): base {:.3} → {:.3}", report.base_ndcg10, report.fitted_ndcg10_train);
+            println!(
+                "{} queries, {}-fold cross-validation",
+                report.queries, report.folds
+            );
+            println!(
+                "held-out nDCG@10: base {:.3} → fitted {:.3}",
+                report.cv_base_ndcg10, report.cv_fitted_ndcg10
+            );
+            println!(
+                "all queries (fitted on them): base {:.3} → {:.3}",
+                report.base_ndcg10, report.fitted_ndcg10_train
+            );
             println!("fitted weights (demand side / supply side):");
             for (feature, w) in &report.profile.demand_side {
                 println!("  demand {feature:<14} {w:.3}");
@@ -355,7 +381,13 @@ fn print_matches(cli: &Cli, hits: &[MatchHit]) -> Result<()> {
             print_json(hit)?;
             continue;
         }
-        println!("{:>2}. {:.3}  {}  {}", rank + 1, hit.score, hit.id, hit.title);
+        println!(
+            "{:>2}. {:.3}  {}  {}",
+            rank + 1,
+            hit.score,
+            hit.id,
+            hit.title
+        );
         if let Some(e) = &hit.explanation {
             println!(
                 "    demand side {:.3}, supply side {:.3}; matched: {}",

@@ -40,7 +40,10 @@ impl FeatureExtractor {
         // wording of the same concept share features.
         let thesaurus = Thesaurus::shared();
         let mut expansion: HashMap<String, f32> = HashMap::new();
-        for word in counts.keys() {
+        // Sorted, so the float sums below are the same on every run.
+        let mut words: Vec<&String> = counts.keys().collect();
+        words.sort();
+        for word in words {
             let concepts = thesaurus.concepts_of(word);
             if concepts.is_empty() {
                 continue;
@@ -48,7 +51,7 @@ impl FeatureExtractor {
             let share = EXPANSION_WEIGHT / concepts.len() as f32;
             for line in concepts {
                 for term in &thesaurus.lines()[*line] {
-                    if term != word {
+                    if term != word.as_str() {
                         *expansion.entry(term.clone()).or_default() += share;
                     }
                 }

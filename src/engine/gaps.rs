@@ -101,12 +101,15 @@ impl Engine {
             let group_len = if filters.region.is_some() { 4 } else { 2 };
             let prefix = RegionTable::prefix(&region_code);
             let group_region = prefix[..group_len.min(prefix.len())].to_string();
-            groups.entry((division, group_region)).or_default().push(GapDocument {
-                id: doc.id.clone(),
-                title: doc.title.clone(),
-                best_score,
-                best_match: best.map(|b| b.id),
-            });
+            groups
+                .entry((division, group_region))
+                .or_default()
+                .push(GapDocument {
+                    id: doc.id.clone(),
+                    title: doc.title.clone(),
+                    best_score,
+                    best_match: best.map(|b| b.id),
+                });
         }
         let gaps = groups.values().map(Vec::len).sum();
         let mut groups: Vec<GapGroup> = groups
@@ -115,15 +118,26 @@ impl Engine {
                 documents.sort_by(|a, b| a.best_score.total_cmp(&b.best_score));
                 let full = format!("{region:0<6}");
                 GapGroup {
-                    industry_name: industries().get(&industry).map(|i| i.name.clone()).unwrap_or_default(),
-                    region_name: regions().get(&full).map(|r| r.name.clone()).unwrap_or_default(),
+                    industry_name: industries()
+                        .get(&industry)
+                        .map(|i| i.name.clone())
+                        .unwrap_or_default(),
+                    region_name: regions()
+                        .get(&full)
+                        .map(|r| r.name.clone())
+                        .unwrap_or_default(),
                     industry,
                     region,
                     documents,
                 }
             })
             .collect();
-        groups.sort_by(|a, b| b.documents.len().cmp(&a.documents.len()).then(a.industry.cmp(&b.industry)));
+        groups.sort_by(|a, b| {
+            b.documents
+                .len()
+                .cmp(&a.documents.len())
+                .then(a.industry.cmp(&b.industry))
+        });
         Ok(GapReport {
             market,
             region: filters.region,

@@ -119,7 +119,12 @@ fn pair_features(
         let value = match feature {
             Feature::Bm25 => {
                 let bm25 = engine.catalog.bm25(demand.1, supply.1, s.kind);
-                matched = bm25.matched.iter().take(MAX_MATCHED_TERMS).map(|(t, _)| *t).collect();
+                matched = bm25
+                    .matched
+                    .iter()
+                    .take(MAX_MATCHED_TERMS)
+                    .map(|(t, _)| *t)
+                    .collect();
                 saturate(bm25.ratio)
             }
             Feature::Cosine => match (demand.2, supply.2) {
@@ -129,7 +134,9 @@ fn pair_features(
             Feature::IndustryFit => f::industry_fit(d, s),
             Feature::RegionFit => f::region_fit(d, s),
             Feature::MaturityFit => f::maturity_fit(d.maturity, s.maturity),
-            Feature::BudgetFit => f::budget_fit(d.budget, s.asking_price, profile.budget_tolerance as f64),
+            Feature::BudgetFit => {
+                f::budget_fit(d.budget, s.asking_price, profile.budget_tolerance as f64)
+            }
             Feature::CapacityFit => f::capacity_fit(d, s),
             Feature::CertFit => f::cert_fit(d, s),
             Feature::ZjtxLevel => f::zjtx_level(s),
@@ -158,16 +165,25 @@ fn within_filters(doc: &Document, filters: &Filters, today: chrono::NaiveDate) -
         return false;
     }
     if let Some(prefix) = &filters.region {
-        if !doc.region.as_deref().is_some_and(|r| RegionTable::path(r).contains(prefix)) {
+        if !doc
+            .region
+            .as_deref()
+            .is_some_and(|r| RegionTable::path(r).contains(prefix))
+        {
             return false;
         }
     }
     if let Some(code) = &filters.industry {
-        if !doc.industry.as_deref().is_some_and(|i| industries().path(i).contains(code)) {
+        if !doc
+            .industry
+            .as_deref()
+            .is_some_and(|i| industries().path(i).contains(code))
+        {
             return false;
         }
     }
-    filters.maturity.is_none_or(|m| doc.maturity == Some(m)) && filters.zjtx_level.is_none_or(|z| doc.zjtx_level == Some(z))
+    filters.maturity.is_none_or(|m| doc.maturity == Some(m))
+        && filters.zjtx_level.is_none_or(|z| doc.zjtx_level == Some(z))
 }
 
 /// A candidate with its feature values.
@@ -193,18 +209,32 @@ pub fn rank(profile: &RankProfile, scored: Vec<Candidate>) -> Vec<(Explanation, 
         rank
     };
     let explanations: Vec<Explanation> = match profile.fusion {
-        Fusion::Weighted => scored.iter().map(|c| score::weighted(profile, &c.values)).collect(),
+        Fusion::Weighted => scored
+            .iter()
+            .map(|c| score::weighted(profile, &c.values))
+            .collect(),
         Fusion::Rrf { k } => {
             let (bm25, cosine) = (ranks(Feature::Bm25), ranks(Feature::Cosine));
             scored
                 .iter()
                 .enumerate()
-                .map(|(i, c)| score::rrf(profile, k, &c.values, &[(Feature::Bm25, bm25[i]), (Feature::Cosine, cosine[i])]))
+                .map(|(i, c)| {
+                    score::rrf(
+                        profile,
+                        k,
+                        &c.values,
+                        &[(Feature::Bm25, bm25[i]), (Feature::Cosine, cosine[i])],
+                    )
+                })
                 .collect()
         }
     };
     let mut results: Vec<(Explanation, Candidate)> = explanations.into_iter().zip(scored).collect();
-    results.sort_by(|a, b| b.0.score.total_cmp(&a.0.score).then_with(|| a.1.entry.doc.id.cmp(&b.1.entry.doc.id)));
+    results.sort_by(|a, b| {
+        b.0.score
+            .total_cmp(&a.0.score)
+            .then_with(|| a.1.entry.doc.id.cmp(&b.1.entry.doc.id))
+    });
     results
 }
 
@@ -221,7 +251,12 @@ impl Engine {
     }
 
     /// Matches of `target` kind for free text, read as a document of the counterpart kind.
-    pub fn match_text(&self, text: &str, target: Kind, options: &MatchOptions) -> Result<Vec<MatchHit>> {
+    pub fn match_text(
+        &self,
+        text: &str,
+        target: Kind,
+        options: &MatchOptions,
+    ) -> Result<Vec<MatchHit>> {
         let spec = QuerySpec::Text {
             text: text.to_string(),
             target,
@@ -230,7 +265,12 @@ impl Engine {
     }
 
     /// Candidates of a query with the `wanted` features, unranked (for evaluation and tuning).
-    pub fn candidates(&self, spec: &QuerySpec, profile: &RankProfile, wanted: &[Feature]) -> Result<Vec<Candidate>> {
+    pub fn candidates(
+        &self,
+        spec: &QuerySpec,
+        profile: &RankProfile,
+        wanted: &[Feature],
+    ) -> Result<Vec<Candidate>> {
         let query = self.query_of(spec)?;
         self.score_candidates(&query, profile, &Filters::default(), wanted)
     }
@@ -255,7 +295,9 @@ impl Engine {
             }
             QuerySpec::Text { text, target } => {
                 if text.trim().is_empty() {
-                    return Err(ValidationError::new("text", "is required and must not be empty").into());
+                    return Err(
+                        ValidationError::new("text", "is required and must not be empty").into(),
+                    );
                 }
                 let doc = Document::new(target.counterpart(), text.as_str(), "");
                 let vector = match &semantic {
@@ -271,14 +313,16 @@ impl Engine {
     fn run_match(&self, query: Query, options: &MatchOptions) -> Result<Vec<MatchHit>> {
         let target = query.doc.kind.counterpart();
         let profile = self.resolve_profile(options.profile.as_deref(), target)?;
-        let scored = self.score_candidates(&query, &profile, &options.filters, &profile.features())?;
+        let scored =
+            self.score_candidates(&query, &profile, &options.filters, &profile.features())?;
         let mut results = rank(&profile, scored);
         results.truncate(options.k);
         Ok(results
             .into_iter()
             .map(|(mut explanation, candidate)| {
                 let doc = &candidate.entry.doc;
-                explanation.matched_terms = self.catalog.term_names(candidate.matched.iter().copied());
+                explanation.matched_terms =
+                    self.catalog.term_names(candidate.matched.iter().copied());
                 MatchHit {
                     id: doc.id.clone(),
                     kind: doc.kind,
@@ -297,7 +341,13 @@ impl Engine {
     /// Candidates of the counterpart kind (BM25 ∪ ANN at the profile's depths,
     /// within `filters`), with the `wanted` features of each pair, minus those
     /// failing the profile's constraints.
-    fn score_candidates(&self, query: &Query, profile: &RankProfile, filters: &Filters, wanted: &[Feature]) -> Result<Vec<Candidate>> {
+    fn score_candidates(
+        &self,
+        query: &Query,
+        profile: &RankProfile,
+        filters: &Filters,
+        wanted: &[Feature],
+    ) -> Result<Vec<Candidate>> {
         let target = query.doc.kind.counterpart();
         let now = Utc::now();
         let today = now.date_naive();
@@ -309,8 +359,13 @@ impl Engine {
         if profile.candidates.bm25 > 0 {
             let mut weighted: Vec<(u32, f32)> = query.terms.query_terms.clone();
             weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let words = self.catalog.term_names(weighted.iter().take(MAX_QUERY_TERMS).map(|(t, _)| *t));
-            for (id, _) in self.fulltext.candidates(target, &words, &filters, profile.candidates.bm25)? {
+            let words = self
+                .catalog
+                .term_names(weighted.iter().take(MAX_QUERY_TERMS).map(|(t, _)| *t));
+            for (id, _) in
+                self.fulltext
+                    .candidates(target, &words, &filters, profile.candidates.bm25)?
+            {
                 if seen.insert(id.clone()) {
                     ids.push(id);
                 }
@@ -321,11 +376,18 @@ impl Engine {
             if profile.candidates.ann > 0 && vector.iter().any(|x| *x != 0.0) {
                 let filter = VectorFilter {
                     region_prefix: filters.region.clone(),
-                    industry_prefix: filters.industry.clone().filter(|c| c.bytes().all(|b| b.is_ascii_digit())),
+                    industry_prefix: filters
+                        .industry
+                        .clone()
+                        .filter(|c| c.bytes().all(|b| b.is_ascii_digit())),
                     status: filters.status,
                     exclude_id: (!query.doc.id.is_empty()).then(|| query.doc.id.clone()),
                 };
-                for (id, _) in semantic.vectors.search(target, vector, profile.candidates.ann, &filter)? {
+                for (id, _) in
+                    semantic
+                        .vectors
+                        .search(target, vector, profile.candidates.ann, &filter)?
+                {
                     if seen.insert(id.clone()) {
                         ids.push(id);
                     }
@@ -338,13 +400,23 @@ impl Engine {
             if !within_filters(&entry.doc, &filters, today) {
                 continue;
             }
-            let vector = semantic.as_ref().and_then(|s| s.vectors.vector(target, &entry.doc.id));
+            let vector = semantic
+                .as_ref()
+                .and_then(|s| s.vectors.vector(target, &entry.doc.id));
             let q = (&query.doc, &query.terms, query.vector.as_deref());
             let c = (&entry.doc, &entry.terms, vector.as_deref());
-            let (demand, supply) = if is_demand(query.doc.kind) { (q, c) } else { (c, q) };
+            let (demand, supply) = if is_demand(query.doc.kind) {
+                (q, c)
+            } else {
+                (c, q)
+            };
             let (values, matched) = pair_features(self, profile, wanted, demand, supply, now);
             if passes(profile, demand.0, &values) {
-                scored.push(Candidate { entry, values, matched });
+                scored.push(Candidate {
+                    entry,
+                    values,
+                    matched,
+                });
             }
         }
         Ok(scored)
@@ -379,7 +451,12 @@ impl Engine {
             .vectors
             .search(target, &vector, k, &filter)?
             .into_iter()
-            .filter_map(|(id, cosine)| self.store.get(&id).transpose().map(|d| d.map(|d| (d, cosine))))
+            .filter_map(|(id, cosine)| {
+                self.store
+                    .get(&id)
+                    .transpose()
+                    .map(|d| d.map(|d| (d, cosine)))
+            })
             .collect()
     }
 }

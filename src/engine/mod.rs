@@ -19,12 +19,12 @@ use crate::model::{parse_document, Document, Kind, ValidationError};
 use crate::rank::{Catalog, RankProfile};
 use crate::search::fulltext::{Filters, FullText, Hit};
 use crate::store::{Change, Store, WriteReceipt};
-use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::{Arc, RwLock};
 
 /// Changes applied per index commit while catching up.
 const SYNC_CHUNK: usize = 20_000;
@@ -102,7 +102,10 @@ impl Engine {
         let store = Store::open(&data_dir.join("store"))?;
         let fulltext = FullText::open(&data_dir.join("fulltext"))?;
         let semantic = match semantic::load_encoder(&store, data_dir)? {
-            Some(encoder) => Some(Arc::new(Semantic::open(encoder, &data_dir.join("vectors"))?)),
+            Some(encoder) => Some(Arc::new(Semantic::open(
+                encoder,
+                &data_dir.join("vectors"),
+            )?)),
             None => None,
         };
         let engine = Engine {
@@ -188,7 +191,11 @@ impl Engine {
                 return Ok(applied);
             }
             if reached > fulltext_seq {
-                let fresh: Vec<(u64, Change)> = changes.iter().filter(|(s, _)| *s > fulltext_seq).cloned().collect();
+                let fresh: Vec<(u64, Change)> = changes
+                    .iter()
+                    .filter(|(s, _)| *s > fulltext_seq)
+                    .cloned()
+                    .collect();
                 self.fulltext.apply(&fresh)?;
                 self.fulltext.commit(reached)?;
             }

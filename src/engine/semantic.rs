@@ -1,7 +1,10 @@
 //! The semantic side of the engine: the encoder (built-in, trained from the
 //! store, or an HTTP service) and the vector indexes it feeds.
 
-use crate::embed::{embedding_text, BuiltinEncoder, Embedder, HttpEncoder, HttpEncoderConfig, TrainOptions, TrainReport};
+use crate::embed::{
+    embedding_text, BuiltinEncoder, Embedder, HttpEncoder, HttpEncoderConfig, TrainOptions,
+    TrainReport,
+};
 use crate::error::{Error, Result};
 use crate::model::Kind;
 use crate::search::vector::{Item, VectorIndexes, VectorMeta};
@@ -64,7 +67,9 @@ pub fn load_encoder(store: &Store, data_dir: &Path) -> Result<Option<Arc<dyn Emb
     if path.exists() {
         match BuiltinEncoder::load(&path) {
             Ok(encoder) => return Ok(Some(Arc::new(encoder))),
-            Err(e) => tracing::warn!(error = %e, "encoder model unusable: retraining from the store"),
+            Err(e) => {
+                tracing::warn!(error = %e, "encoder model unusable: retraining from the store")
+            }
         }
     }
     if store.last_seq()? == 0 {
@@ -94,7 +99,11 @@ impl Semantic {
     /// Embeds and applies the changes after the applied sequence number.
     pub fn apply(&self, changes: &[(u64, Change)], reached: u64) -> Result<()> {
         let from = self.applied_seq();
-        let fresh: Vec<&Change> = changes.iter().filter(|(s, _)| *s > from).map(|(_, c)| c).collect();
+        let fresh: Vec<&Change> = changes
+            .iter()
+            .filter(|(s, _)| *s > from)
+            .map(|(_, c)| c)
+            .collect();
         let texts: Vec<String> = fresh
             .iter()
             .filter_map(|c| match c {
@@ -108,12 +117,15 @@ impl Semantic {
         for change in fresh {
             let item: Item = match change {
                 Change::Upsert(doc) => {
-                    let vector = vectors
-                        .next()
-                        .ok_or_else(|| Error::Internal("encoder returned too few vectors".into()))?;
+                    let vector = vectors.next().ok_or_else(|| {
+                        Error::Internal("encoder returned too few vectors".into())
+                    })?;
                     let meta = VectorMeta {
                         region: doc.region.clone(),
-                        industry: doc.industry.clone().filter(|c| c.bytes().all(|b| b.is_ascii_digit())),
+                        industry: doc
+                            .industry
+                            .clone()
+                            .filter(|c| c.bytes().all(|b| b.is_ascii_digit())),
                         status: doc.status,
                     };
                     (doc.id.clone(), Some((vector, meta)))

@@ -58,7 +58,10 @@ impl JudgmentSet {
     /// The subset with these queries.
     pub fn subset(&self, ids: &[String]) -> JudgmentSet {
         JudgmentSet {
-            grades: ids.iter().filter_map(|id| self.grades.get(id).map(|g| (id.clone(), g.clone()))).collect(),
+            grades: ids
+                .iter()
+                .filter_map(|id| self.grades.get(id).map(|g| (id.clone(), g.clone())))
+                .collect(),
             queries: self.queries.clone(),
         }
     }
@@ -80,9 +83,16 @@ pub fn parse_judgments(text: &str) -> Result<JudgmentSet> {
         match parsed {
             Line::Judgment(j) => {
                 if j.grade > 3 {
-                    return Err(ValidationError::new(format!("line {}", i + 1), "grade must be 0–3").into());
+                    return Err(ValidationError::new(
+                        format!("line {}", i + 1),
+                        "grade must be 0–3",
+                    )
+                    .into());
                 }
-                set.grades.entry(j.query_id).or_default().insert(j.doc_id, j.grade);
+                set.grades
+                    .entry(j.query_id)
+                    .or_default()
+                    .insert(j.doc_id, j.grade);
             }
             Line::Query(q) => {
                 set.queries.insert(q.query_id.clone(), q);

@@ -24,7 +24,10 @@ fn dcg(gains: &[f64], k: usize) -> f64 {
 
 /// nDCG@k: DCG of the ranking over the DCG of the ideal ordering of all judged documents.
 pub fn ndcg_at(ranking: &[String], grades: &BTreeMap<String, u8>, k: usize) -> f64 {
-    let mut ideal: Vec<f64> = grades.values().map(|g| 2f64.powi(*g as i32) - 1.0).collect();
+    let mut ideal: Vec<f64> = grades
+        .values()
+        .map(|g| 2f64.powi(*g as i32) - 1.0)
+        .collect();
     ideal.sort_by(|a, b| b.total_cmp(a));
     let best = dcg(&ideal, k);
     if best == 0.0 {

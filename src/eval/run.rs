@@ -74,7 +74,10 @@ pub struct Pool {
 }
 
 /// Maps judged doc ids that are source refs (e.g. CSL record ids) to document ids.
-fn resolve_grades(engine: &Engine, set: &JudgmentSet) -> Result<BTreeMap<String, BTreeMap<String, u8>>> {
+fn resolve_grades(
+    engine: &Engine,
+    set: &JudgmentSet,
+) -> Result<BTreeMap<String, BTreeMap<String, u8>>> {
     let mut by_ref: HashMap<String, String> = HashMap::new();
     for doc in engine.store().live_documents(None) {
         let doc = doc?;
@@ -101,10 +104,14 @@ pub fn pool(engine: &Engine, set: &JudgmentSet, profile: &RankProfile) -> Result
     let mut candidates = BTreeMap::new();
     for query_id in set.grades.keys() {
         let spec = query_spec(set, query_id);
-        let found = engine.candidates(&spec, profile, &Feature::ALL).map_err(|e| match e {
-            Error::NotFound(why) => Error::NotFound(format!("judged query `{query_id}`: {why}")),
-            other => other,
-        })?;
+        let found = engine
+            .candidates(&spec, profile, &Feature::ALL)
+            .map_err(|e| match e {
+                Error::NotFound(why) => {
+                    Error::NotFound(format!("judged query `{query_id}`: {why}"))
+                }
+                other => other,
+            })?;
         candidates.insert(query_id.clone(), found);
     }
     Ok(Pool { candidates, grades })
@@ -154,7 +161,12 @@ pub fn evaluate(engine: &Engine, set: &JudgmentSet, profile: &RankProfile) -> Re
 }
 
 /// Evaluates two profiles on the same judgments.
-pub fn compare(engine: &Engine, set: &JudgmentSet, a: &RankProfile, b: &RankProfile) -> Result<Comparison> {
+pub fn compare(
+    engine: &Engine,
+    set: &JudgmentSet,
+    a: &RankProfile,
+    b: &RankProfile,
+) -> Result<Comparison> {
     let (ra, rb) = (evaluate(engine, set, a)?, evaluate(engine, set, b)?);
     let mut wins = (0, 0, 0);
     for (qa, qb) in ra.queries.iter().zip(&rb.queries) {

@@ -38,8 +38,14 @@ pub struct TuneReport {
 
 fn subset(p: &Pool, ids: &[String]) -> Pool {
     Pool {
-        candidates: ids.iter().map(|q| (q.clone(), clone_candidates(&p.candidates[q]))).collect(),
-        grades: ids.iter().map(|q| (q.clone(), p.grades[q].clone())).collect(),
+        candidates: ids
+            .iter()
+            .map(|q| (q.clone(), clone_candidates(&p.candidates[q])))
+            .collect(),
+        grades: ids
+            .iter()
+            .map(|q| (q.clone(), p.grades[q].clone()))
+            .collect(),
     }
 }
 
@@ -66,14 +72,22 @@ fn fit(pool: &Pool, base: &RankProfile) -> RankProfile {
     for _ in 0..ROUNDS {
         let mut improved = false;
         for (demand, feature) in &keys {
-            let current = if *demand { best.demand_side[feature] } else { best.supply_side[feature] };
+            let current = if *demand {
+                best.demand_side[feature]
+            } else {
+                best.supply_side[feature]
+            };
             let candidates: Vec<f32> = STEPS
                 .iter()
                 .map(|s| if current > 0.0 { current * s } else { s * 0.1 })
                 .collect();
             for value in candidates {
                 let mut trial = best.clone();
-                let side: &mut BTreeMap<Feature, f32> = if *demand { &mut trial.demand_side } else { &mut trial.supply_side };
+                let side: &mut BTreeMap<Feature, f32> = if *demand {
+                    &mut trial.demand_side
+                } else {
+                    &mut trial.supply_side
+                };
                 side.insert(*feature, value);
                 if trial.validate().is_err() {
                     continue;
@@ -102,7 +116,13 @@ fn market_of(set: &JudgmentSet, engine: &Engine, query_id: &str) -> Option<Marke
 
 /// Fits the weights of `market`'s default profile (or `base`) to the judged
 /// queries of that market, reporting k-fold held-out nDCG@10 before and after.
-pub fn tune(engine: &Engine, set: &JudgmentSet, market: Market, base: &RankProfile, folds: usize) -> Result<TuneReport> {
+pub fn tune(
+    engine: &Engine,
+    set: &JudgmentSet,
+    market: Market,
+    base: &RankProfile,
+    folds: usize,
+) -> Result<TuneReport> {
     let ids: Vec<String> = set
         .query_ids()
         .into_iter()
@@ -119,14 +139,17 @@ pub fn tune(engine: &Engine, set: &JudgmentSet, market: Market, base: &RankProfi
     let mut held_out_fitted = 0.0;
     let mut held_out_base = 0.0;
     for fold in 0..folds {
-        let (test, train): (Vec<String>, Vec<String>) = ids.iter().enumerate().fold((vec![], vec![]), |(mut te, mut tr), (i, q)| {
-            if i % folds == fold {
-                te.push(q.clone());
-            } else {
-                tr.push(q.clone());
-            }
-            (te, tr)
-        });
+        let (test, train): (Vec<String>, Vec<String>) =
+            ids.iter()
+                .enumerate()
+                .fold((vec![], vec![]), |(mut te, mut tr), (i, q)| {
+                    if i % folds == fold {
+                        te.push(q.clone());
+                    } else {
+                        tr.push(q.clone());
+                    }
+                    (te, tr)
+                });
         let fitted = fit(&subset(&all, &train), base);
         let test_pool = subset(&all, &test);
         held_out_fitted += score_pool(&test_pool, &fitted).ndcg10 * test.len() as f64;
@@ -134,7 +157,10 @@ pub fn tune(engine: &Engine, set: &JudgmentSet, market: Market, base: &RankProfi
     }
     let mut profile = fit(&all, base);
     profile.name = format!("{}-tuned", base.name);
-    profile.description = format!("Weights fitted to {} judged queries by coordinate ascent on nDCG@10.", ids.len());
+    profile.description = format!(
+        "Weights fitted to {} judged queries by coordinate ascent on nDCG@10.",
+        ids.len()
+    );
     profile.version = 0;
     let n = ids.len() as f64;
     Ok(TuneReport {

@@ -35,7 +35,10 @@ pub struct Catalog {
 }
 
 fn slot(kind: Kind) -> usize {
-    Kind::ALL.iter().position(|k| *k == kind).expect("a known kind")
+    Kind::ALL
+        .iter()
+        .position(|k| *k == kind)
+        .expect("a known kind")
 }
 
 impl Catalog {
@@ -61,7 +64,11 @@ impl Catalog {
                     let terms = TermProfile::of(doc, &self.interner);
                     let mut doc = (**doc).clone();
                     doc.body = String::new();
-                    (doc.kind, doc.id.clone(), Some(Arc::new(CatalogEntry { doc, terms })))
+                    (
+                        doc.kind,
+                        doc.id.clone(),
+                        Some(Arc::new(CatalogEntry { doc, terms })),
+                    )
                 }
                 Change::Delete { id, kind } => (*kind, id.clone(), None),
             })
@@ -81,23 +88,40 @@ impl Catalog {
 
     /// The entry of a live document.
     pub fn get(&self, kind: Kind, id: &str) -> Option<Arc<CatalogEntry>> {
-        self.kinds[slot(kind)].read().expect("catalog lock").entries.get(id).cloned()
+        self.kinds[slot(kind)]
+            .read()
+            .expect("catalog lock")
+            .entries
+            .get(id)
+            .cloned()
     }
 
     /// Entries of several ids of one kind (missing ones skipped), in order.
     pub fn get_many(&self, kind: Kind, ids: &[String]) -> Vec<Arc<CatalogEntry>> {
         let catalog = self.kinds[slot(kind)].read().expect("catalog lock");
-        ids.iter().filter_map(|id| catalog.entries.get(id).cloned()).collect()
+        ids.iter()
+            .filter_map(|id| catalog.entries.get(id).cloned())
+            .collect()
     }
 
     /// Every entry of a kind.
     pub fn entries(&self, kind: Kind) -> Vec<Arc<CatalogEntry>> {
-        self.kinds[slot(kind)].read().expect("catalog lock").entries.values().cloned().collect()
+        self.kinds[slot(kind)]
+            .read()
+            .expect("catalog lock")
+            .entries
+            .values()
+            .cloned()
+            .collect()
     }
 
     /// Number of documents of a kind.
     pub fn len(&self, kind: Kind) -> usize {
-        self.kinds[slot(kind)].read().expect("catalog lock").entries.len()
+        self.kinds[slot(kind)]
+            .read()
+            .expect("catalog lock")
+            .entries
+            .len()
     }
 
     /// True when the catalog holds no document.

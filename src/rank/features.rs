@@ -113,10 +113,18 @@ fn adjacency() -> &'static HashMap<String, HashSet<String>> {
     static TABLE: LazyLock<HashMap<String, HashSet<String>>> = LazyLock::new(|| {
         let mut table: HashMap<String, HashSet<String>> = HashMap::new();
         for line in ADJACENCY_TSV.lines().skip(1) {
-            let Some((code, neighbours)) = line.split_once('\t') else { continue };
+            let Some((code, neighbours)) = line.split_once('\t') else {
+                continue;
+            };
             for n in neighbours.split(',') {
-                table.entry(code.to_string()).or_default().insert(n.to_string());
-                table.entry(n.to_string()).or_default().insert(code.to_string());
+                table
+                    .entry(code.to_string())
+                    .or_default()
+                    .insert(n.to_string());
+                table
+                    .entry(n.to_string())
+                    .or_default()
+                    .insert(code.to_string());
             }
         }
         table
@@ -213,7 +221,15 @@ pub fn normalize_cert(name: &str) -> String {
         Some(i) => folded[..i].to_string(),
         None => folded,
     };
-    for suffix in ["质量管理体系认证", "管理体系认证", "体系认证", "认证证书", "认证", "体系", "证书"] {
+    for suffix in [
+        "质量管理体系认证",
+        "管理体系认证",
+        "体系认证",
+        "认证证书",
+        "认证",
+        "体系",
+        "证书",
+    ] {
         if let Some(stripped) = s.strip_suffix(suffix) {
             s = stripped.to_string();
         }
@@ -223,7 +239,9 @@ pub fn normalize_cert(name: &str) -> String {
 
 fn cert_held(required: &str, held: &[String]) -> bool {
     held.iter().any(|h| {
-        h == required || (required.len() >= 6 && h.starts_with(required)) || (h.len() >= 6 && required.starts_with(h.as_str()))
+        h == required
+            || (required.len() >= 6 && h.starts_with(required))
+            || (h.len() >= 6 && required.starts_with(h.as_str()))
     })
 }
 
@@ -232,7 +250,11 @@ pub fn cert_fit(request: &Document, supplier: &Document) -> f32 {
     if request.certifications.is_empty() {
         return 1.0;
     }
-    let held: Vec<String> = supplier.certifications.iter().map(|c| normalize_cert(c)).collect();
+    let held: Vec<String> = supplier
+        .certifications
+        .iter()
+        .map(|c| normalize_cert(c))
+        .collect();
     let met = request
         .certifications
         .iter()
@@ -263,7 +285,10 @@ pub fn coop_fit(a: &Document, b: &Document) -> f32 {
     if a.cooperation_modes.is_empty() || b.cooperation_modes.is_empty() {
         return NEUTRAL;
     }
-    if a.cooperation_modes.iter().any(|m| b.cooperation_modes.contains(m)) {
+    if a.cooperation_modes
+        .iter()
+        .any(|m| b.cooperation_modes.contains(m))
+    {
         1.0
     } else {
         0.0
@@ -296,7 +321,10 @@ mod tests {
         assert_eq!(industry_fit(&a, &with_industry(Some("0111"), None)), 0.0);
         assert_eq!(industry_fit(&a, &with_industry(None, None)), NEUTRAL);
         let chained = with_industry(Some("3841"), Some("新能源电池"));
-        assert_eq!(industry_fit(&chained, &with_industry(Some("0111"), Some("新能源电池"))), 0.3);
+        assert_eq!(
+            industry_fit(&chained, &with_industry(Some("0111"), Some("新能源电池"))),
+            0.3
+        );
     }
 
     fn at(region: Option<&str>) -> Document {
@@ -313,7 +341,11 @@ mod tests {
         assert_eq!(region_fit(&a, &at(Some("520100"))), 0.8);
         assert_eq!(region_fit(&a, &at(Some("520302"))), 0.6);
         assert_eq!(region_fit(&a, &at(Some("520000"))), 0.6);
-        assert_eq!(region_fit(&a, &at(Some("500101"))), 0.4, "Chongqing borders Guizhou");
+        assert_eq!(
+            region_fit(&a, &at(Some("500101"))),
+            0.4,
+            "Chongqing borders Guizhou"
+        );
         assert_eq!(region_fit(&a, &at(Some("230102"))), 0.1);
         assert_eq!(region_fit(&a, &at(None)), NEUTRAL);
         assert!(neighbouring_provinces("52", "43") && neighbouring_provinces("43", "52"));

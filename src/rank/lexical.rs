@@ -102,8 +102,10 @@ impl TermProfile {
         // concepts join the query at a low weight, so 土豆 also finds 马铃薯.
         let thesaurus = Thesaurus::shared();
         let mut expansion: HashMap<u32, f32> = HashMap::new();
-        for (term, _) in query_terms.iter() {
-            let name = interner.name(*term);
+        let mut words: Vec<u32> = query_terms.keys().copied().collect();
+        words.sort();
+        for term in words {
+            let name = interner.name(term);
             let concepts = thesaurus.concepts_of(&name);
             if concepts.is_empty() {
                 continue;

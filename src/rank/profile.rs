@@ -74,7 +74,10 @@ pub struct Candidates {
 
 impl Default for Candidates {
     fn default() -> Self {
-        Candidates { bm25: 200, ann: 200 }
+        Candidates {
+            bm25: 200,
+            ann: 200,
+        }
     }
 }
 
@@ -131,7 +134,10 @@ pub struct RankProfile {
 
 const SHIPPED: [(&str, &str); 4] = [
     ("default-tech", include_str!("profiles/default-tech.json")),
-    ("default-supply", include_str!("profiles/default-supply.json")),
+    (
+        "default-supply",
+        include_str!("profiles/default-supply.json"),
+    ),
     ("bm25-only", include_str!("profiles/bm25-only.json")),
     ("vector-only", include_str!("profiles/vector-only.json")),
 ];
@@ -142,8 +148,10 @@ impl RankProfile {
         SHIPPED
             .iter()
             .map(|(name, json)| {
-                let p: RankProfile = serde_json::from_str(json).unwrap_or_else(|e| panic!("shipped profile {name}: {e}"));
-                p.validate().unwrap_or_else(|e| panic!("shipped profile {name}: {e}"));
+                let p: RankProfile = serde_json::from_str(json)
+                    .unwrap_or_else(|e| panic!("shipped profile {name}: {e}"));
+                p.validate()
+                    .unwrap_or_else(|e| panic!("shipped profile {name}: {e}"));
                 p
             })
             .collect()
@@ -176,11 +184,20 @@ impl RankProfile {
     pub fn validate(&self) -> Result<(), ValidationError> {
         let name_ok = !self.name.is_empty()
             && self.name.len() <= 64
-            && self.name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            && self
+                .name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
         if !name_ok {
-            return Err(ValidationError::new("name", "must be 1–64 characters of a–z, 0–9, '-', '_'"));
+            return Err(ValidationError::new(
+                "name",
+                "must be 1–64 characters of a–z, 0–9, '-', '_'",
+            ));
         }
-        for (side, weights) in [("demand_side", &self.demand_side), ("supply_side", &self.supply_side)] {
+        for (side, weights) in [
+            ("demand_side", &self.demand_side),
+            ("supply_side", &self.supply_side),
+        ] {
             for (feature, w) in weights {
                 if !w.is_finite() || *w < 0.0 {
                     return Err(ValidationError::new(
@@ -190,8 +207,13 @@ impl RankProfile {
                 }
             }
         }
-        if self.demand_side.values().sum::<f32>() <= 0.0 && self.supply_side.values().sum::<f32>() <= 0.0 {
-            return Err(ValidationError::new("demand_side", "at least one weight must be positive"));
+        if self.demand_side.values().sum::<f32>() <= 0.0
+            && self.supply_side.values().sum::<f32>() <= 0.0
+        {
+            return Err(ValidationError::new(
+                "demand_side",
+                "at least one weight must be positive",
+            ));
         }
         if let Fusion::Rrf { k } = self.fusion {
             if !k.is_finite() || k <= 0.0 {
@@ -200,19 +222,33 @@ impl RankProfile {
         }
         for (i, c) in self.constraints.iter().enumerate() {
             if !c.min.is_finite() {
-                return Err(ValidationError::new(format!("constraints[{i}].min"), "must be a number"));
+                return Err(ValidationError::new(
+                    format!("constraints[{i}].min"),
+                    "must be a number",
+                ));
             }
         }
         for (i, b) in self.boosts.iter().enumerate() {
             if !b.factor.is_finite() || b.factor <= 0.0 || b.factor > 10.0 {
-                return Err(ValidationError::new(format!("boosts[{i}].factor"), "must be in (0, 10]"));
+                return Err(ValidationError::new(
+                    format!("boosts[{i}].factor"),
+                    "must be in (0, 10]",
+                ));
             }
         }
-        if self.candidates.bm25 + self.candidates.ann == 0 || self.candidates.bm25.max(self.candidates.ann) > 5_000 {
-            return Err(ValidationError::new("candidates", "between 1 and 5,000 per retriever"));
+        if self.candidates.bm25 + self.candidates.ann == 0
+            || self.candidates.bm25.max(self.candidates.ann) > 5_000
+        {
+            return Err(ValidationError::new(
+                "candidates",
+                "between 1 and 5,000 per retriever",
+            ));
         }
         if !self.freshness_half_life_days.is_finite() || self.freshness_half_life_days <= 0.0 {
-            return Err(ValidationError::new("freshness_half_life_days", "must be > 0"));
+            return Err(ValidationError::new(
+                "freshness_half_life_days",
+                "must be > 0",
+            ));
         }
         if !self.budget_tolerance.is_finite() || self.budget_tolerance < 0.0 {
             return Err(ValidationError::new("budget_tolerance", "must be ≥ 0"));
@@ -228,7 +264,10 @@ mod tests {
     #[test]
     fn shipped_profiles_parse_and_validate() {
         let names: Vec<String> = RankProfile::shipped().into_iter().map(|p| p.name).collect();
-        assert_eq!(names, vec!["default-tech", "default-supply", "bm25-only", "vector-only"]);
+        assert_eq!(
+            names,
+            vec!["default-tech", "default-supply", "bm25-only", "vector-only"]
+        );
     }
 
     #[test]

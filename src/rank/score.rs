@@ -34,12 +34,18 @@ pub struct Explanation {
     pub matched_terms: Vec<String>,
 }
 
-fn side_score(weights: &BTreeMap<Feature, f32>, values: &BTreeMap<Feature, f32>) -> Option<(f32, f32)> {
+fn side_score(
+    weights: &BTreeMap<Feature, f32>,
+    values: &BTreeMap<Feature, f32>,
+) -> Option<(f32, f32)> {
     let total: f32 = weights.values().sum();
     if total <= 0.0 {
         return None;
     }
-    let sum: f32 = weights.iter().map(|(f, w)| w * values.get(f).copied().unwrap_or(0.0)).sum();
+    let sum: f32 = weights
+        .iter()
+        .map(|(f, w)| w * values.get(f).copied().unwrap_or(0.0))
+        .sum();
     Some((sum / total, total))
 }
 
@@ -50,7 +56,9 @@ pub fn weighted(profile: &RankProfile, values: &BTreeMap<Feature, f32>) -> Expla
     let supply = side_score(&profile.supply_side, values);
     // Per feature, the share of each side's total weight (a side's score is Σ share × value).
     let share = |side: &Option<(f32, f32)>, weights: &BTreeMap<Feature, f32>, f: Feature| {
-        side.map_or(0.0, |(_, total)| weights.get(&f).copied().unwrap_or(0.0) / total)
+        side.map_or(0.0, |(_, total)| {
+            weights.get(&f).copied().unwrap_or(0.0) / total
+        })
     };
     let (a, b) = (demand.map_or(0.0, |s| s.0), supply.map_or(0.0, |s| s.0));
     // Effective weight of feature f = da × share_demand(f) + db × share_supply(f).
@@ -74,7 +82,8 @@ pub fn weighted(profile: &RankProfile, values: &BTreeMap<Feature, f32>) -> Expla
         .iter()
         .filter(|f| profile.demand_side.contains_key(f) || profile.supply_side.contains_key(f))
         .map(|f| {
-            let weight = da * share(&demand, &profile.demand_side, *f) + db * share(&supply, &profile.supply_side, *f);
+            let weight = da * share(&demand, &profile.demand_side, *f)
+                + db * share(&supply, &profile.supply_side, *f);
             let value = values.get(f).copied().unwrap_or(0.0);
             Part {
                 feature: f.as_str().to_string(),
@@ -90,7 +99,12 @@ pub fn weighted(profile: &RankProfile, values: &BTreeMap<Feature, f32>) -> Expla
 
 /// Reciprocal-rank fusion over the candidates' `bm25` and `cosine` ranks
 /// (1-based); weights from the demand side (1 when absent).
-pub fn rrf(profile: &RankProfile, k: f32, values: &BTreeMap<Feature, f32>, ranks: &[(Feature, usize)]) -> Explanation {
+pub fn rrf(
+    profile: &RankProfile,
+    k: f32,
+    values: &BTreeMap<Feature, f32>,
+    ranks: &[(Feature, usize)],
+) -> Explanation {
     let mut parts: Vec<Part> = ranks
         .iter()
         .map(|(f, rank)| {
@@ -109,7 +123,12 @@ pub fn rrf(profile: &RankProfile, k: f32, values: &BTreeMap<Feature, f32>, ranks
     finish(score, base, base, parts)
 }
 
-fn apply_boosts(profile: &RankProfile, values: &BTreeMap<Feature, f32>, mut score: f32, parts: &mut Vec<Part>) -> f32 {
+fn apply_boosts(
+    profile: &RankProfile,
+    values: &BTreeMap<Feature, f32>,
+    mut score: f32,
+    parts: &mut Vec<Part>,
+) -> f32 {
     for boost in &profile.boosts {
         let value = values.get(&boost.feature).copied().unwrap_or(0.0);
         if value >= boost.min {
@@ -178,9 +197,17 @@ mod tests {
         let e = weighted(&boosted, &values());
         assert!((sum(&e) - e.score).abs() < 1e-5);
         assert!(e.parts.iter().any(|p| p.feature == "boost:cosine"));
-        let e = rrf(&boosted, 60.0, &values(), &[(Feature::Bm25, 1), (Feature::Cosine, 3)]);
+        let e = rrf(
+            &boosted,
+            60.0,
+            &values(),
+            &[(Feature::Bm25, 1), (Feature::Cosine, 3)],
+        );
         assert!((sum(&e) - e.score).abs() < 1e-6);
-        assert!((e.score - 1.5 * (0.4 / 61.0 + 0.4 / 63.0)).abs() < 1e-6, "{e:?}");
+        assert!(
+            (e.score - 1.5 * (0.4 / 61.0 + 0.4 / 63.0)).abs() < 1e-6,
+            "{e:?}"
+        );
     }
 
     #[test]
@@ -201,7 +228,12 @@ mod tests {
         lopsided.insert(Feature::CoopFit, 1.0);
         let (b, l) = (weighted(&p, &balanced), weighted(&p, &lopsided));
         assert!(l.demand_side > b.demand_side && l.supply_side < b.supply_side);
-        assert!(l.score < b.score, "harmonic mean penalises imbalance: {} vs {}", l.score, b.score);
+        assert!(
+            l.score < b.score,
+            "harmonic mean penalises imbalance: {} vs {}",
+            l.score,
+            b.score
+        );
         let mean = weighted(&profile(Combine::Mean), &lopsided);
         assert!(mean.score > l.score);
     }

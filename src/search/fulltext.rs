@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::model::codes::{industries, regions, RegionTable};
 use crate::model::{Document, Kind, Maturity, Status, ValidationError, ZjtxLevel};
 use crate::store::Change;
-use crate::text::{JiebaTokenizer, Mode, INDEX_TOKENIZER, QUERY_TOKENIZER};
+use crate::text::{analysis_fingerprint, JiebaTokenizer, Mode, INDEX_TOKENIZER, QUERY_TOKENIZER};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -142,6 +142,8 @@ fn schema() -> (Schema, Fields) {
 struct CommitPayload {
     seq: u64,
     schema: u32,
+    #[serde(default)]
+    analysis: u32,
 }
 
 /// The full-text index of one kind.
@@ -315,6 +317,7 @@ impl FullText {
         let payload = serde_json::to_string(&CommitPayload {
             seq,
             schema: SCHEMA_VERSION,
+            analysis: analysis_fingerprint(),
         })
         .map_err(|e| Error::Internal(e.to_string()))?;
         for index in self.kinds.values() {

@@ -28,7 +28,9 @@ pub fn parse_query(text: &str) -> ParsedQuery {
     while let Some(open) = rest.find(['"', '“']) {
         let quote_len = rest[open..].chars().next().map_or(1, char::len_utf8);
         let after = &rest[open + quote_len..];
-        let Some(close) = after.find(['"', '”']) else { break };
+        let Some(close) = after.find(['"', '”']) else {
+            break;
+        };
         free.push_str(&rest[..open]);
         free.push(' ');
         let phrase: Vec<String> = analyzer.query_terms(&after[..close]);
@@ -53,7 +55,10 @@ mod tests {
     #[test]
     fn quoted_text_becomes_a_phrase() {
         let q = parse_query("\"锂电池正极材料\" 制备");
-        assert_eq!(q.phrases, vec![vec!["锂电池".to_string(), "正极材料".to_string()]]);
+        assert_eq!(
+            q.phrases,
+            vec![vec!["锂电池".to_string(), "正极材料".to_string()]]
+        );
         assert_eq!(q.terms, vec!["制备"]);
         let q = parse_query("“注塑模具设计”");
         assert_eq!(q.phrases.len(), 1);

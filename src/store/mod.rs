@@ -3,8 +3,12 @@
 //! increasing sequence number, from which the derived indexes catch up.
 //! A write returns only after sled has flushed it to disk.
 
+mod keys;
+mod listing;
 mod record;
 
+pub use keys::{ApiKey, Role, KEY_PREFIX};
+pub use listing::Page;
 pub use record::{Change, Record};
 
 use crate::error::{Error, Result};
@@ -39,6 +43,7 @@ pub struct Store {
     log: sled::Tree,
     meta: sled::Tree,
     profiles: sled::Tree,
+    keys: sled::Tree,
     write_lock: Mutex<()>,
 }
 
@@ -103,6 +108,7 @@ impl Store {
             log: db.open_tree("log")?,
             meta: db.open_tree("meta")?,
             profiles: db.open_tree("profiles")?,
+            keys: db.open_tree("keys")?,
             db,
             write_lock: Mutex::new(()),
         };
@@ -354,8 +360,15 @@ impl Store {
     }
 
     /// Saves a new version of a profile (durably) and returns it with its version set.
-    pub fn put_profile(&self, mut profile: RankProfile, origin: ProfileOrigin) -> Result<RankProfile> {
-        let _guard = self.write_lock.lock().map_err(|_| Error::Internal("store lock poisoned".into()))?;
+    pub fn put_profile(
+        &self,
+        mut profile: RankProfile,
+        origin: ProfileOrigin,
+    ) -> Result<RankProfile> {
+        let _guard = self
+            .write_lock
+            .lock()
+            .map_err(|_| Error::Internal("store lock poisoned".into()))?;
         let version = self.latest_profile(&profile.name)?.map_or(0, |(v, _)| v) + 1;
         profile.version = version;
         let stored = StoredProfile {
@@ -363,7 +376,8 @@ impl Store {
             profile: profile.clone(),
         };
         let bytes = serde_json::to_vec(&stored).map_err(|e| Error::Internal(e.to_string()))?;
-        self.profiles.insert(profile_key(&profile.name, version), bytes)?;
+        self.profiles
+            .insert(profile_key(&profile.name, version), bytes)?;
         self.db.flush()?;
         Ok(profile)
     }
@@ -373,8 +387,17 @@ impl Store {
     pub fn seed_profile(&self, shipped: RankProfile) -> Result<()> {
         match self.latest_profile(&shipped.name)? {
             Some((_, stored)) if stored.origin == ProfileOrigin::Operator => Ok(()),
-            Some((v, stored)) if RankProfile { version: v, ..shipped.clone() } == stored.profile => Ok(()),
-            _ => self.put_profile(shipped, ProfileOrigin::Shipped).map(|_| ()),
+            Some((v, stored))
+                if RankProfile {
+                    version: v,
+                    ..shipped.clone()
+                } == stored.profile =>
+            {
+                Ok(())
+            }
+            _ => self
+                .put_profile(shipped, ProfileOrigin::Shipped)
+                .map(|_| ()),
         }
     }
 

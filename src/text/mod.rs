@@ -9,7 +9,7 @@ mod normalize;
 mod thesaurus;
 mod tokenizer;
 
-pub use analyzer::{Analyzer, Mode, Term};
+pub use analyzer::{analysis_fingerprint, Analyzer, Mode, Term};
 pub use normalize::{fold_char, normalize, Normalized};
 pub use thesaurus::Thesaurus;
 pub use tokenizer::{JiebaTokenizer, INDEX_TOKENIZER, QUERY_TOKENIZER};

@@ -8,7 +8,7 @@ use super::normalize::normalize;
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-const THESAURUS: &str = include_str!("thesaurus.txt");
+pub(super) const THESAURUS: &str = include_str!("thesaurus.txt");
 
 /// Concept clusters and an index from term to the clusters that hold it.
 pub struct Thesaurus {
