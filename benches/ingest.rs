@@ -11,10 +11,19 @@ use std::io::Cursor;
 use std::time::Instant;
 
 fn main() {
-    let n: usize = std::env::var("DUIJIE_BENCH_N").ok().and_then(|v| v.parse().ok()).unwrap_or(20_000);
+    let n: usize = std::env::var("DUIJIE_BENCH_N")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000);
     let docs = duijie::gen::generate(Kind::Need, n, 11);
-    let jsonl: String = docs.iter().map(|d| serde_json::to_string(d).unwrap() + "\n").collect();
-    println!("ingest bench: {n} generated needs, {:.1} MB of JSON lines", jsonl.len() as f64 / 1e6);
+    let jsonl: String = docs
+        .iter()
+        .map(|d| serde_json::to_string(d).unwrap() + "\n")
+        .collect();
+    println!(
+        "ingest bench: {n} generated needs, {:.1} MB of JSON lines",
+        jsonl.len() as f64 / 1e6
+    );
 
     let started = Instant::now();
     let mut parsed = Vec::with_capacity(n);
@@ -25,7 +34,10 @@ fn main() {
     }
     let parse_s = started.elapsed().as_secs_f64();
     let baseline = n as f64 / parse_s;
-    println!("parse+validate         {:>9.0} docs/s  (baseline)", baseline);
+    println!(
+        "parse+validate         {:>9.0} docs/s  (baseline)",
+        baseline
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("store")).unwrap();
@@ -34,13 +46,19 @@ fn main() {
         store.put_batch(chunk.to_vec()).unwrap();
     }
     let store_rate = n as f64 / started.elapsed().as_secs_f64();
-    println!("store (sled, durable)  {:>9.0} docs/s  ({:.2}× baseline)", store_rate, store_rate / baseline);
+    println!(
+        "store (sled, durable)  {:>9.0} docs/s  ({:.2}× baseline)",
+        store_rate,
+        store_rate / baseline
+    );
     drop(store);
 
     let dir = tempfile::tempdir().unwrap();
     let engine = Engine::open(dir.path()).unwrap();
     let started = Instant::now();
-    let report = engine.ingest(Cursor::new(jsonl.as_bytes()), |_| {}).unwrap();
+    let report = engine
+        .ingest(Cursor::new(jsonl.as_bytes()), |_| {})
+        .unwrap();
     let full = n as f64 / started.elapsed().as_secs_f64();
     assert_eq!(report.accepted, n);
     println!(
@@ -57,5 +75,9 @@ fn main() {
         "encoder training       {:>9.1} s on {} documents ({} features)",
         trained.seconds, trained.documents, trained.vocabulary
     );
-    println!("vectors (embed + HNSW) {:>9.0} docs/s  ({:.2}× baseline)", vectors, vectors / baseline);
+    println!(
+        "vectors (embed + HNSW) {:>9.0} docs/s  ({:.2}× baseline)",
+        vectors,
+        vectors / baseline
+    );
 }

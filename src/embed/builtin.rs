@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-const MAGIC: &[u8; 8] = b"DJENC001";
+const MAGIC: &[u8; 8] = b"DJENC002";
 /// Name of the built-in encoder.
 pub const BUILTIN_NAME: &str = "builtin-lsa";
 
@@ -83,6 +83,10 @@ pub struct BuiltinEncoder {
     idf: Vec<f32>,
     /// vocab_size × dim, row-major.
     projection: Vec<f32>,
+    /// Mean of the training documents' projected vectors, subtracted before
+    /// normalising: the direction all documents share says nothing about
+    /// which of them are alike.
+    mean: Vec<f32>,
     version: String,
     trained_documents: usize,
 }
@@ -158,16 +162,33 @@ impl BuiltinEncoder {
         );
         let dim = v.ncols();
         let projection: Vec<f32> = v.as_standard_layout().iter().copied().collect();
-        let version = model_version(&terms, &idf, &projection);
-        let encoder = BuiltinEncoder {
+        let mut encoder = BuiltinEncoder {
             dim,
             vocab,
             terms,
             idf,
             projection,
-            version,
+            mean: vec![0.0; dim],
+            version: String::new(),
             trained_documents: corpus.len(),
         };
+        let rows: Vec<Vec<f32>> = (0..matrix.rows())
+            .into_par_iter()
+            .map(|i| encoder.project(matrix.row_pairs(i)))
+            .collect();
+        let mut mean = vec![0f32; dim];
+        for row in &rows {
+            mean.iter_mut()
+                .zip(row)
+                .for_each(|(m, x)| *m += x / rows.len() as f32);
+        }
+        encoder.mean = mean;
+        encoder.version = model_version(
+            &encoder.terms,
+            &encoder.idf,
+            &encoder.projection,
+            &encoder.mean,
+        );
         let report = TrainReport {
             documents: corpus.len(),
             vocabulary: encoder.terms.len(),
@@ -201,7 +222,7 @@ impl BuiltinEncoder {
             bytes.extend_from_slice(&(term.len() as u16).to_le_bytes());
             bytes.extend_from_slice(term.as_bytes());
         }
-        for x in self.idf.iter().chain(&self.projection) {
+        for x in self.idf.iter().chain(&self.projection).chain(&self.mean) {
             bytes.extend_from_slice(&x.to_le_bytes());
         }
         let crc = crc32fast::hash(&bytes);
@@ -255,7 +276,7 @@ impl BuiltinEncoder {
                 String::from_utf8(term.to_vec()).map_err(|_| bad("vocabulary is not UTF-8"))?,
             );
         }
-        let floats = header.vocab_size * (1 + header.dim);
+        let floats = header.vocab_size * (1 + header.dim) + header.dim;
         let raw = reader
             .take(floats * 4)
             .ok_or_else(|| bad("truncated matrix"))?;
@@ -266,7 +287,8 @@ impl BuiltinEncoder {
             .chunks_exact(4)
             .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect();
-        let (idf, projection) = values.split_at(header.vocab_size);
+        let (idf, rest) = values.split_at(header.vocab_size);
+        let (projection, mean) = rest.split_at(header.vocab_size * header.dim);
         let vocab = terms
             .iter()
             .enumerate()
@@ -278,6 +300,7 @@ impl BuiltinEncoder {
             terms,
             idf: idf.to_vec(),
             projection: projection.to_vec(),
+            mean: mean.to_vec(),
             version: header.version,
             trained_documents: header.trained_documents,
         })
@@ -287,6 +310,17 @@ impl BuiltinEncoder {
     pub fn embed_one(&self, text: &str) -> Vec<f32> {
         let features = FeatureExtractor.extract(text);
         let row = weighted_row(&features, &self.vocab, &self.idf);
+        if row.is_empty() {
+            return vec![0f32; self.dim];
+        }
+        let mut out = self.project(row.into_iter());
+        out.iter_mut().zip(&self.mean).for_each(|(o, m)| *o -= m);
+        normalize(&mut out);
+        out
+    }
+
+    /// Projects a weighted sparse row onto the latent dimensions.
+    fn project(&self, row: impl Iterator<Item = (u32, f32)>) -> Vec<f32> {
         let mut out = vec![0f32; self.dim];
         for (index, weight) in row {
             let start = index as usize * self.dim;
@@ -295,7 +329,6 @@ impl BuiltinEncoder {
                 .zip(column)
                 .for_each(|(o, p)| *o += weight * p);
         }
-        normalize(&mut out);
         out
     }
 }
@@ -318,14 +351,14 @@ fn weighted_row(
     row
 }
 
-fn model_version(terms: &[String], idf: &[f32], projection: &[f32]) -> String {
+fn model_version(terms: &[String], idf: &[f32], projection: &[f32], mean: &[f32]) -> String {
     let mut vocab_hash = crc32fast::Hasher::new();
     for t in terms {
         vocab_hash.update(t.as_bytes());
         vocab_hash.update(&[0]);
     }
     let mut weights_hash = crc32fast::Hasher::new();
-    for x in idf.iter().chain(projection) {
+    for x in idf.iter().chain(projection).chain(mean) {
         weights_hash.update(&x.to_le_bytes());
     }
     format!(

@@ -11,7 +11,7 @@ const NGRAM_WEIGHT: f32 = 0.5;
 
 /// Weight of a term added because a word of the text belongs to its concept,
 /// divided among the concepts the word belongs to.
-const EXPANSION_WEIGHT: f32 = 0.4;
+const EXPANSION_WEIGHT: f32 = 1.0;
 
 /// Lines of the concept thesaurus, used as extra training documents.
 pub fn concept_lines() -> impl Iterator<Item = String> {

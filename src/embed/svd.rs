@@ -48,6 +48,15 @@ impl Csr {
         self.indptr.push(self.indices.len());
     }
 
+    /// Row `i` as (column, value) pairs.
+    pub fn row_pairs(&self, i: usize) -> impl Iterator<Item = (u32, f32)> + '_ {
+        let span = self.indptr[i]..self.indptr[i + 1];
+        self.indices[span.clone()]
+            .iter()
+            .copied()
+            .zip(self.values[span].iter().copied())
+    }
+
     fn row(&self, i: usize) -> impl Iterator<Item = (usize, f32)> + '_ {
         let span = self.indptr[i]..self.indptr[i + 1];
         self.indices[span.clone()]

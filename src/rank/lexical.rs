@@ -118,7 +118,9 @@ impl TermProfile {
             }
         }
         for (term, weight) in expansion {
-            query_terms.entry(term).or_insert(weight.min(EXPANSION_WEIGHT));
+            query_terms
+                .entry(term)
+                .or_insert(weight.min(EXPANSION_WEIGHT));
         }
         TermProfile {
             doc_terms: collect(doc_counts),

@@ -22,7 +22,11 @@ impl Thesaurus {
         static SHARED: LazyLock<Thesaurus> = LazyLock::new(|| {
             let lines: Vec<Vec<String>> = THESAURUS
                 .lines()
-                .map(|l| l.split_whitespace().map(|t| normalize(t).text).collect::<Vec<_>>())
+                .map(|l| {
+                    l.split_whitespace()
+                        .map(|t| normalize(t).text)
+                        .collect::<Vec<_>>()
+                })
                 .filter(|l| !l.is_empty())
                 .collect();
             let mut by_term: HashMap<String, Vec<usize>> = HashMap::new();
@@ -65,7 +69,9 @@ mod tests {
         assert!(t.lines().len() >= 400);
         let lines = t.concepts_of("续航");
         assert!(!lines.is_empty());
-        assert!(lines.iter().all(|i| t.lines()[*i].contains(&"续航".to_string())));
+        assert!(lines
+            .iter()
+            .all(|i| t.lines()[*i].contains(&"续航".to_string())));
         assert!(t.concepts_of("不存在的词语").is_empty());
     }
 }
