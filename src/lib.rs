@@ -12,6 +12,7 @@ pub mod rank;
 pub mod search;
 pub mod store;
 pub mod text;
+pub mod web;
 
 pub use engine::Engine;
 pub use error::{Error, Result};

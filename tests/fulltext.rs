@@ -305,12 +305,24 @@ fn snippets_highlight_overlapping_sub_words_once() {
     let dir = tempfile::tempdir().unwrap();
     let engine = open_with(
         dir.path(),
-        vec![achievement("A1", "储能研究", "锂电池<储能>系统：电池管理与锂电池热失控防护")],
+        vec![achievement(
+            "A1",
+            "储能研究",
+            "锂电池<储能>系统：电池管理与锂电池热失控防护",
+        )],
     );
     // 电池 is a sub-word of 锂电池: the two highlights overlap and must merge.
-    let hits = engine.search(Kind::Achievement, "电池 锂电池", &any(), 5).unwrap();
+    let hits = engine
+        .search(Kind::Achievement, "电池 锂电池", &any(), 5)
+        .unwrap();
     let snippet = &hits[0].snippet;
     assert!(snippet.contains("<b>锂电池</b>"), "{snippet}");
-    assert!(snippet.contains("&lt;储能&gt;"), "text is escaped: {snippet}");
-    assert!(!snippet.contains("<b><b>") && !snippet.contains("</b></b>"), "{snippet}");
+    assert!(
+        snippet.contains("&lt;储能&gt;"),
+        "text is escaped: {snippet}"
+    );
+    assert!(
+        !snippet.contains("<b><b>") && !snippet.contains("</b></b>"),
+        "{snippet}"
+    );
 }

@@ -81,7 +81,10 @@ pub fn parse_status(value: Option<&str>) -> ApiResult<Option<Status>> {
         Some(other) => serde_json::from_value(serde_json::Value::String(other.to_string()))
             .map(Some)
             .map_err(|_| {
-                ApiError::bad_param("status", format!("`{other}` is not open, closed, expired or any"))
+                ApiError::bad_param(
+                    "status",
+                    format!("`{other}` is not open, closed, expired or any"),
+                )
             }),
     }
 }
@@ -92,7 +95,10 @@ pub fn parse_status(value: Option<&str>) -> ApiResult<Option<Status>> {
 fn document_from(body: &Body, kind: Kind) -> ApiResult<Document> {
     let mut value = body.json_value()?;
     let object = value.as_object_mut().ok_or_else(|| {
-        ApiError::invalid(crate::model::ValidationError::new("body", "must be a JSON object"))
+        ApiError::invalid(crate::model::ValidationError::new(
+            "body",
+            "must be a JSON object",
+        ))
     })?;
     object.remove("created_at");
     object.remove("updated_at");
@@ -103,7 +109,11 @@ fn document_from(body: &Body, kind: Kind) -> ApiResult<Document> {
     if doc.kind != kind {
         return Err(ApiError::invalid(crate::model::ValidationError::new(
             "kind",
-            format!("is {}, but this is the {} collection", doc.kind, kind.plural()),
+            format!(
+                "is {}, but this is the {} collection",
+                doc.kind,
+                kind.plural()
+            ),
         )));
     }
     Ok(doc)
@@ -170,7 +180,10 @@ pub async fn create(
     let receipt = state
         .blocking(move |engine| {
             if !doc.id.is_empty() && engine.store().get(&doc.id)?.is_some() {
-                return Err(ApiError::conflict(format!("a document `{}` exists already", doc.id)));
+                return Err(ApiError::conflict(format!(
+                    "a document `{}` exists already",
+                    doc.id
+                )));
             }
             Ok(engine.upsert(doc)?)
         })
@@ -319,9 +332,13 @@ pub async fn remove(
                 .store()
                 .get(&id)?
                 .filter(|d| d.kind == kind)
-                .ok_or_else(|| ApiError::not_found(format!("no such document in {}", kind.plural())))?;
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("no such document in {}", kind.plural()))
+                })?;
             if holder.role != Role::Operator && doc.owner != holder.party {
-                return Err(ApiError::forbidden(format!("`{id}` belongs to another party")));
+                return Err(ApiError::forbidden(format!(
+                    "`{id}` belongs to another party"
+                )));
             }
             Ok((id.clone(), engine.delete(&id)?))
         })
@@ -355,7 +372,10 @@ pub async fn list(
     let kind = kind_segment(&collection)?;
     let limit = params.limit.unwrap_or(20);
     if !(1..=MAX_PAGE).contains(&limit) {
-        return Err(ApiError::bad_param("limit", format!("must be 1–{MAX_PAGE}")));
+        return Err(ApiError::bad_param(
+            "limit",
+            format!("must be 1–{MAX_PAGE}"),
+        ));
     }
     let status = parse_status(params.status.as_deref())?;
     let filters = Filters::parse(params.region.as_deref(), params.industry.as_deref(), status)

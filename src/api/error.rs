@@ -1,10 +1,10 @@
 //! Errors as JSON: `{"error": …, "field": …, "detail": …}` with the status
 //! that says what went wrong, and the mapping of the engine's errors.
 
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
 use crate::model::ValidationError;
 use crate::Error;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -83,8 +83,12 @@ impl ApiError {
 
     /// 422 from a validation error, naming its field.
     pub fn invalid(e: ValidationError) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", e.reason)
-            .with_field(e.field)
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            e.reason,
+        )
+        .with_field(e.field)
     }
 
     /// 429 with the seconds until a request would be admitted.

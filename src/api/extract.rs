@@ -42,7 +42,9 @@ impl Caller {
 
     /// True for an operator's key.
     pub fn is_operator(&self) -> bool {
-        self.holder.as_ref().is_some_and(|h| h.role == Role::Operator)
+        self.holder
+            .as_ref()
+            .is_some_and(|h| h.role == Role::Operator)
     }
 
     /// True when the caller may see everything of `doc`: its owner or an operator.
@@ -85,7 +87,9 @@ impl FromRequestParts<Arc<AppState>> for Caller {
             .to_str()
             .ok()
             .and_then(bearer)
-            .ok_or_else(|| ApiError::unauthorized("the Authorization header must be `Bearer <key>`"))?
+            .ok_or_else(|| {
+                ApiError::unauthorized("the Authorization header must be `Bearer <key>`")
+            })?
             .to_string();
         let engine = state.engine()?;
         let holder = engine
@@ -187,7 +191,12 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> ApiResult<T>
             (None, ".") => "body".to_string(),
             (None, p) => p.to_string(),
         };
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation_failed", detail).with_field(field)
+        ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation_failed",
+            detail,
+        )
+        .with_field(field)
     })
 }
 

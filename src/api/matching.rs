@@ -130,7 +130,9 @@ pub async fn of_document(
                 .store()
                 .get(&id)?
                 .filter(|d| d.kind == kind && caller.may_read(d))
-                .ok_or_else(|| ApiError::not_found(format!("no such document in {}", kind.plural())))?;
+                .ok_or_else(|| {
+                    ApiError::not_found(format!("no such document in {}", kind.plural()))
+                })?;
             let profile = profile_name(engine, params.profile.as_deref(), kind)?
                 .ok_or_else(|| ApiError::bad_param("profile", "no profile of this name"))?;
             let options = MatchOptions {

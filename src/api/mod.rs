@@ -46,7 +46,11 @@ fn routes_with(config: &ServiceConfig) -> OpenApiRouter<Arc<AppState>> {
     let timeout = |d| TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, d);
     let fast = OpenApiRouter::new()
         .routes(routes!(documents::list, documents::create))
-        .routes(routes!(documents::read, documents::replace, documents::remove))
+        .routes(routes!(
+            documents::read,
+            documents::replace,
+            documents::remove
+        ))
         .routes(routes!(matching::of_document))
         .routes(routes!(matching::of_text))
         .routes(routes!(search::search))
@@ -89,9 +93,11 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
 /// The service over `state`: routes, fallbacks, metrics, body limit, request
 /// ids, request logs and JSON errors.
 pub fn router(state: Arc<AppState>) -> Router {
+    telemetry::prometheus();
     let (routes, _) = routes_with(&state.config).split_for_parts();
     routes
         .route_layer(from_fn(telemetry::track))
+        .merge(crate::web::router())
         .fallback(telemetry::not_found)
         .method_not_allowed_fallback(telemetry::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
@@ -102,6 +108,7 @@ pub fn router(state: Arc<AppState>) -> Router {
                     TraceLayer::new_for_http()
                         .make_span_with(request_span)
                         .on_request(())
+                        .on_failure(())
                         .on_response(
                             DefaultOnResponse::new()
                                 .level(Level::INFO)

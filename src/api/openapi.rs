@@ -53,5 +53,9 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// The OpenAPI document as JSON (built once).
 pub fn spec_json() -> &'static str {
     static SPEC: OnceLock<String> = OnceLock::new();
-    SPEC.get_or_init(|| document().to_pretty_json().expect("the OpenAPI document serialises"))
+    SPEC.get_or_init(|| {
+        document()
+            .to_pretty_json()
+            .expect("the OpenAPI document serialises")
+    })
 }

@@ -49,7 +49,9 @@ pub async fn read(
     State(state): State<Arc<AppState>>,
     Path(name): Path<String>,
 ) -> ApiResult<Json<RankProfile>> {
-    let profile = state.blocking(move |engine| Ok(engine.profile(&name)?)).await?;
+    let profile = state
+        .blocking(move |engine| Ok(engine.profile(&name)?))
+        .await?;
     Ok(Json(profile))
 }
 

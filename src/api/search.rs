@@ -53,7 +53,10 @@ pub struct SearchResponse {
     pub facets: FacetCounts,
 }
 
-fn enum_param<T: serde::de::DeserializeOwned>(field: &str, value: Option<&str>) -> ApiResult<Option<T>> {
+fn enum_param<T: serde::de::DeserializeOwned>(
+    field: &str,
+    value: Option<&str>,
+) -> ApiResult<Option<T>> {
     value
         .map(|v| {
             serde_json::from_value(serde_json::Value::String(v.to_string()))
@@ -83,7 +86,10 @@ pub async fn search(
     };
     let limit = params.limit.unwrap_or(10);
     if !(1..=MAX_HITS).contains(&limit) {
-        return Err(ApiError::bad_param("limit", format!("must be 1–{MAX_HITS}")));
+        return Err(ApiError::bad_param(
+            "limit",
+            format!("must be 1–{MAX_HITS}"),
+        ));
     }
     let status = parse_status(params.status.as_deref())?;
     let mut filters = Filters::parse(params.region.as_deref(), params.industry.as_deref(), status)

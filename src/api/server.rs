@@ -145,9 +145,7 @@ pub fn run(
                 tracing::warn!("interrupted while loading");
             }
         }
-        server
-            .await
-            .map_err(|e| Error::Internal(e.to_string()))?
+        server.await.map_err(|e| Error::Internal(e.to_string()))?
     });
     runtime.shutdown_timeout(Duration::from_secs(5));
     outcome

@@ -102,7 +102,11 @@ pub async fn method_not_allowed(request: Request) -> Response {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
         "method_not_allowed",
-        format!("{} is not served for {}", request.method(), request.uri().path()),
+        format!(
+            "{} is not served for {}",
+            request.method(),
+            request.uri().path()
+        ),
     )
     .into_response()
 }

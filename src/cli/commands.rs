@@ -1,6 +1,6 @@
 //! What each sub-command does.
 
-use super::{Cli, Command};
+use super::{Cli, Command, KeysCommand};
 use duijie::engine::{MatchHit, MatchOptions};
 use duijie::eval;
 use duijie::model::{Kind, Market, Status, ValidationError};
@@ -75,6 +75,10 @@ fn spinner(json: bool) -> ProgressBar {
 pub fn execute(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Ingest { file } => ingest(cli, file),
+        Command::Serve { addr, corpora } => serve(cli, *addr, corpora),
+        Command::Keys {
+            command: KeysCommand::Add { role, party },
+        } => add_key(cli, role, party),
         Command::Search {
             query,
             kind,
@@ -453,5 +457,48 @@ fn ingest(cli: &Cli, file: &Path) -> Result<()> {
             report.accepted as f64 / seconds.max(1e-9)
         );
     }
+    Ok(())
+}
+
+fn serve(cli: &Cli, addr: std::net::SocketAddr, corpora: &Path) -> Result<()> {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} loading {msg}: {pos} lines ({per_sec})")
+            .expect("a valid progress template"),
+    );
+    let shown = bar.clone();
+    let options = duijie::api::ServeOptions {
+        addr,
+        data: cli.data.clone(),
+        corpora: corpora.to_path_buf(),
+        config: duijie::api::ServiceConfig::default(),
+    };
+    duijie::api::run(
+        options,
+        move |file, line| {
+            if shown.message() != file {
+                shown.set_message(file.to_string());
+            }
+            shown.set_position(line as u64);
+        },
+        move |bound| {
+            bar.finish_and_clear();
+            println!("duijie serving on http://{bound}");
+        },
+    )
+}
+
+fn add_key(cli: &Cli, role: &str, party: &str) -> Result<()> {
+    let role: duijie::store::Role = role.parse()?;
+    let store = duijie::store::Store::open(&cli.data.join("store"))?;
+    let key = store.add_key(party, role)?;
+    if cli.json {
+        return print_json(&serde_json::json!({"key": key, "party": party.trim(), "role": role}));
+    }
+    println!("{key}");
+    eprintln!(
+        "API key for {} ({role}); it is shown only this once.",
+        party.trim()
+    );
     Ok(())
 }

@@ -4,6 +4,7 @@ mod commands;
 
 use clap::{Parser, Subcommand};
 use duijie::Error;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// duijie (对接): supply–demand matching for technology markets and supply-chain cooperation.
@@ -146,13 +147,46 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Serve the HTTP API; an empty data directory is first loaded from the corpora.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7700")]
+        addr: SocketAddr,
+        /// Directory of the corpus files (achievements.jsonl, needs.jsonl, …) loaded into an empty store.
+        #[arg(long, default_value = "corpora")]
+        corpora: PathBuf,
+    },
+    /// API keys of the HTTP API (the server must be stopped: the store is single-process).
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+}
+
+/// Sub-commands of `keys`.
+#[derive(Subcommand, Debug)]
+pub enum KeysCommand {
+    /// Create a key bound to a party and a role; the key is printed once and stored hashed.
+    Add {
+        /// sme, university, enterprise or operator.
+        #[arg(long)]
+        role: String,
+        /// The party the key acts for (the owner of what it posts), e.g. 贵州省技术市场.
+        #[arg(long)]
+        party: String,
+    },
 }
 
 /// Parses the arguments, runs the command, and returns the exit code.
 pub fn run() -> i32 {
     let cli = Cli::parse();
+    // The server logs each request (with its id) by default; other commands only warnings.
+    let default_filter = match cli.command {
+        Command::Serve { .. } => "warn,duijie=info,tower_http=info",
+        _ => "warn",
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

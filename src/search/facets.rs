@@ -16,7 +16,9 @@ use std::path::Path;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::columnar::StrColumn;
 use tantivy::query::Query;
-use tantivy::{DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal, SegmentReader};
+use tantivy::{
+    DocId, Index, IndexReader, ReloadPolicy, Score, Searcher, SegmentOrdinal, SegmentReader,
+};
 
 /// Fast fields counted, and the facet each feeds.
 const FACET_FIELDS: [(&str, Facet); 4] = [
@@ -46,9 +48,8 @@ impl Facet {
     fn value(self, term: &str) -> Option<String> {
         match self {
             Facet::Region => (term.len() == 2).then(|| term.to_string()),
-            Facet::Industry => {
-                (term.len() == 2 && term.bytes().all(|b| b.is_ascii_digit())).then(|| term.to_string())
-            }
+            Facet::Industry => (term.len() == 2 && term.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| term.to_string()),
             Facet::Maturity | Facet::ZjtxLevel => Some(term.to_string()),
         }
     }
@@ -108,7 +109,9 @@ fn sort(values: &mut [FacetValue]) {
 
 fn name_of(facet: Facet, value: &str) -> Option<String> {
     match facet {
-        Facet::Region => regions().get(&format!("{value}0000")).map(|r| r.name.clone()),
+        Facet::Region => regions()
+            .get(&format!("{value}0000"))
+            .map(|r| r.name.clone()),
         Facet::Industry => industries().get(value).map(|i| i.name.clone()),
         Facet::Maturity | Facet::ZjtxLevel => None,
     }
@@ -130,7 +133,11 @@ impl Collector for FacetCollector {
     type Fruit = FacetCounts;
     type Child = FacetSegmentCollector;
 
-    fn for_segment(&self, _: SegmentOrdinal, segment: &SegmentReader) -> tantivy::Result<Self::Child> {
+    fn for_segment(
+        &self,
+        _: SegmentOrdinal,
+        segment: &SegmentReader,
+    ) -> tantivy::Result<Self::Child> {
         let mut columns = Vec::with_capacity(FACET_FIELDS.len());
         for (field, facet) in FACET_FIELDS {
             let column = segment.fast_fields().str(field)?;

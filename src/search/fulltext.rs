@@ -534,7 +534,10 @@ fn text_query(f: &Fields, parsed: &ParsedQuery) -> Option<Box<dyn Query>> {
 }
 
 fn html_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The snippet as HTML with matches in `<b>`. Sub-words overlap their words
@@ -543,7 +546,12 @@ fn html_escape(text: &str) -> String {
 fn render_snippet(snippet: &tantivy::snippet::Snippet) -> String {
     let fragment = snippet.fragment();
     // Overlapping tokens can make tantivy report empty or reversed ranges: drop them.
-    let mut ranges: Vec<std::ops::Range<usize>> = snippet.highlighted().iter().filter(|r| r.start < r.end).cloned().collect();
+    let mut ranges: Vec<std::ops::Range<usize>> = snippet
+        .highlighted()
+        .iter()
+        .filter(|r| r.start < r.end)
+        .cloned()
+        .collect();
     ranges.sort_by_key(|r| (r.start, std::cmp::Reverse(r.end)));
     let mut merged: Vec<std::ops::Range<usize>> = Vec::new();
     for r in ranges {
@@ -556,7 +564,11 @@ fn render_snippet(snippet: &tantivy::snippet::Snippet) -> String {
     let mut at = 0;
     for r in merged {
         let (start, end) = (r.start.min(fragment.len()), r.end.min(fragment.len()));
-        if start >= end || start < at || !fragment.is_char_boundary(start) || !fragment.is_char_boundary(end) {
+        if start >= end
+            || start < at
+            || !fragment.is_char_boundary(start)
+            || !fragment.is_char_boundary(end)
+        {
             continue;
         }
         html.push_str(&html_escape(&fragment[at..start]));

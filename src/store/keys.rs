@@ -32,7 +32,12 @@ pub enum Role {
 
 impl Role {
     /// All roles.
-    pub const ALL: [Role; 4] = [Role::Sme, Role::University, Role::Enterprise, Role::Operator];
+    pub const ALL: [Role; 4] = [
+        Role::Sme,
+        Role::University,
+        Role::Enterprise,
+        Role::Operator,
+    ];
 
     /// ASCII name.
     pub fn as_str(self) -> &'static str {
@@ -101,7 +106,9 @@ impl Store {
             return Err(ValidationError::new("party", "must be 1–200 characters").into());
         }
         if party.chars().any(char::is_control) {
-            return Err(ValidationError::new("party", "must not contain control characters").into());
+            return Err(
+                ValidationError::new("party", "must not contain control characters").into(),
+            );
         }
         let key = format!("{KEY_PREFIX}{}", hex::encode(rand::random::<[u8; 32]>()));
         let holder = ApiKey {
@@ -120,8 +127,9 @@ impl Store {
         self.keys
             .get(digest(key))?
             .map(|v| {
-                serde_json::from_slice(&v)
-                    .map_err(|e| Error::Corrupt(format!("an API key record cannot be decoded: {e}")))
+                serde_json::from_slice(&v).map_err(|e| {
+                    Error::Corrupt(format!("an API key record cannot be decoded: {e}"))
+                })
             })
             .transpose()
     }

@@ -59,7 +59,10 @@ impl Store {
                 // Past the last key there is nothing: say so instead of a cursor.
                 let after_last = self
                     .docs
-                    .range::<Vec<u8>, _>((Bound::Excluded(id.as_bytes().to_vec()), Bound::Unbounded))
+                    .range::<Vec<u8>, _>((
+                        Bound::Excluded(id.as_bytes().to_vec()),
+                        Bound::Unbounded,
+                    ))
                     .next()
                     .is_some();
                 after_last.then_some(id)
