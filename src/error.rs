@@ -33,6 +33,9 @@ pub enum Error {
     /// The embedding service failed or answered nonsense.
     #[error("embedding error: {0}")]
     Embedding(String),
+    /// A snapshot or restore was refused.
+    #[error(transparent)]
+    Backup(#[from] crate::store::backup::BackupError),
     /// Anything else that is the engine's fault.
     #[error("internal error: {0}")]
     Internal(String),

@@ -57,6 +57,7 @@ pub struct DocumentPage {
 /// Parameters of a listing.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ListParams {
     /// Page size, 1–100 (default 20).
     pub limit: Option<usize>,

@@ -2,6 +2,7 @@
 //! that says what went wrong, and the mapping of the engine's errors.
 
 use crate::model::ValidationError;
+use crate::store::backup::BackupError;
 use crate::Error;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -135,6 +136,13 @@ impl From<Error> for ApiError {
             Error::NotFound(what) => ApiError::not_found(what),
             Error::Forbidden(what) => ApiError::forbidden(what),
             Error::Conflict(what) => ApiError::conflict(what),
+            Error::Backup(e) => match e {
+                BackupError::SnapshotExists(_)
+                | BackupError::TargetNotEmpty(_)
+                | BackupError::InUse(_) => ApiError::conflict(e.to_string()),
+                BackupError::NoStore(_) => ApiError::not_found(e.to_string()),
+                BackupError::Damaged { .. } | BackupError::Remote(_) => ApiError::internal(&e),
+            },
             Error::Corrupt(_)
             | Error::Storage(_)
             | Error::FullText(_)

@@ -5,7 +5,7 @@ use super::extract::{kind_param, kind_segment, Body, Caller, Params};
 use super::schema::{Collection, MatchHitSchema};
 use super::state::AppState;
 use crate::engine::{MatchHit, MatchOptions};
-use crate::model::{Kind, Maturity, ValidationError, ZjtxLevel};
+use crate::model::{Kind, Maturity, ValidationError, ZjtxLevel, MAX_BODY_CHARS};
 use crate::rank::RankProfile;
 use crate::search::fulltext::Filters;
 use crate::Engine;
@@ -37,6 +37,7 @@ pub struct MatchResponse {
 /// Parameters of the matches of a document.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct MatchParams {
     /// Number of results, 1–100 (default 10).
     pub k: Option<usize>,
@@ -54,7 +55,7 @@ pub struct MatchParams {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MatchRequest {
-    /// The text, read as a document of the counterpart of `kind`.
+    /// The text (at most 20,000 characters), read as a document of the counterpart of `kind`.
     #[schema(example = "废旧锂电池正极材料回收再利用")]
     pub text: String,
     /// Kind of the results: need, achievement, request, supplier (singular, plural or Chinese).
@@ -171,6 +172,13 @@ pub async fn of_text(
 ) -> ApiResult<Json<MatchResponse>> {
     let request: MatchRequest = body.json()?;
     let invalid = |field: &str, m: String| ApiError::invalid(ValidationError::new(field, m));
+    let length = request.text.chars().count();
+    if length > MAX_BODY_CHARS {
+        return Err(invalid(
+            "text",
+            format!("is {length} characters long; at most {MAX_BODY_CHARS} allowed"),
+        ));
+    }
     let kind = kind_param("kind", &request.kind).map_err(|e| invalid("kind", e.body.detail))?;
     let k = check_k(request.k, |m| invalid("k", m))?;
     let mut filters = Filters::parse(request.region.as_deref(), request.industry.as_deref(), None)?;

@@ -8,6 +8,7 @@
 //! (at most every [`ServiceConfig::sync_interval`]), so a write is visible to
 //! search and matching within about a second.
 
+pub mod admin;
 mod documents;
 pub mod error;
 mod extract;
@@ -32,7 +33,7 @@ use axum::Router;
 use std::sync::Arc;
 use tower::ServiceBuilder;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
+use tower_http::timeout::{RequestBodyTimeoutLayer, TimeoutLayer};
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tracing::Level;
@@ -65,6 +66,7 @@ fn routes_with(config: &ServiceConfig) -> OpenApiRouter<Arc<AppState>> {
     let slow = OpenApiRouter::new()
         .routes(routes!(profiles::eval))
         .routes(routes!(profiles::gaps))
+        .routes(routes!(admin::snapshot))
         .layer(timeout(config.slow_request_timeout));
     OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
         .merge(fast)
@@ -101,6 +103,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .fallback(telemetry::not_found)
         .method_not_allowed_fallback(telemetry::method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(RequestBodyTimeoutLayer::new(state.config.body_read_timeout))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

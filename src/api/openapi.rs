@@ -42,6 +42,17 @@ impl Modify for BearerKeys {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The token `duijie serve` writes into `admin.json` in its data directory (mode 0600)",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 

@@ -80,7 +80,8 @@ pub async fn readyz(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
     Ok((status, Json(r)).into_response())
 }
 
-/// Prometheus metrics: requests and latency per route, index sizes, index lag.
+/// Prometheus metrics: requests and latency per route, live documents per kind in
+/// the store and in each index, index lag.
 #[utoipa::path(get, path = "/metrics", tag = "operations",
     responses((status = 200, description = "Prometheus text format", body = String, content_type = "text/plain")))]
 pub async fn metrics(State(state): State<Arc<AppState>>) -> ApiResult<Response> {
@@ -104,13 +105,17 @@ pub async fn metrics(State(state): State<Arc<AppState>>) -> ApiResult<Response> 
         .into_response())
 }
 
-/// Sets the index-size gauges (blocking: reloads the index readers).
+/// Sets the document-count gauges of the store and the indexes (blocking:
+/// reloads the index readers and reads the store's owner index).
 fn index_gauges(state: &AppState) -> ApiResult<()> {
     let engine = state.engine()?;
     let facets = state.facets()?;
     facets.reload()?;
     let semantic = engine.semantic();
+    let stored = engine.store().counts()?;
     for kind in Kind::ALL {
+        metrics::gauge!("duijie_store_documents", "kind" => kind.as_str())
+            .set(stored.get(&kind).copied().unwrap_or(0) as f64);
         metrics::gauge!("duijie_index_documents", "index" => "fulltext", "kind" => kind.as_str())
             .set(facets.num_docs(kind) as f64);
         let vectors = semantic.as_ref().map_or(0, |s| s.vectors.len(kind));

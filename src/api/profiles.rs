@@ -135,7 +135,7 @@ pub async fn eval(
     body: Body,
 ) -> ApiResult<Json<EvalReport>> {
     caller.operator()?;
-    let text = String::from_utf8(body.0.to_vec())
+    let text = String::from_utf8(body.bytes.to_vec())
         .map_err(|_| ApiError::bad_request("the body is not UTF-8 text"))?;
     let set = parse_judgments(&text)?;
     if set.grades.is_empty() {
@@ -156,6 +156,7 @@ pub async fn eval(
 /// Parameters of the gap report.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct GapParams {
     /// tech (needs) or supply (requests); default supply.
     pub market: Option<String>,

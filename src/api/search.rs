@@ -17,12 +17,15 @@ use utoipa::{IntoParams, ToSchema};
 
 /// Most hits of one search.
 pub const MAX_HITS: usize = 100;
+/// Longest query text, in characters.
+pub const MAX_QUERY_CHARS: usize = 2_000;
 
 /// Parameters of a search.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct SearchParams {
-    /// Query text; words match anywhere, "quoted phrases" in order. Empty: all documents within the filters.
+    /// Query text (at most 2,000 characters); words match anywhere, "quoted phrases" in order. Empty: all documents within the filters.
     pub q: Option<String>,
     /// Kind to search (need, achievement, request, supplier); all kinds when absent.
     pub kind: Option<String>,
@@ -97,6 +100,13 @@ pub async fn search(
     filters.maturity = enum_param::<Maturity>("maturity", params.maturity.as_deref())?;
     filters.zjtx_level = enum_param::<ZjtxLevel>("zjtx_level", params.zjtx_level.as_deref())?;
     let q = params.q.unwrap_or_default();
+    let length = q.chars().count();
+    if length > MAX_QUERY_CHARS {
+        return Err(ApiError::bad_param(
+            "q",
+            format!("is {length} characters long; at most {MAX_QUERY_CHARS} allowed"),
+        ));
+    }
     let echo = q.clone();
     let reader_state = state.clone();
     let (hits, facets) = state

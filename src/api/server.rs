@@ -3,8 +3,12 @@
 //! keep the indexes synced, and on SIGINT/SIGTERM stop accepting, finish the
 //! requests in flight, sync and persist.
 
+use super::admin::AdminFile;
 use super::state::{AppState, ServiceConfig};
 use crate::{Engine, Error, Result};
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +19,8 @@ use tokio::sync::watch;
 
 /// Without writes, the indexes are checked against the store this often.
 const IDLE_SYNC: Duration = Duration::from_secs(1);
+/// Pause after a failed accept (e.g. out of file descriptors).
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
 /// What `duijie serve` runs.
 #[derive(Debug, Clone)]
@@ -76,6 +82,50 @@ async fn sync_loop(state: Arc<AppState>, mut stop: watch::Receiver<bool>) {
     }
 }
 
+/// Accepts connections until `shutdown` resolves, then lets the connections
+/// finish their requests in flight. Each connection must send a request's
+/// headers within [`ServiceConfig::header_read_timeout`] (a client that
+/// stalls is disconnected; this also closes idle keep-alive connections).
+async fn accept_loop(
+    listener: TcpListener,
+    app: axum::Router,
+    config: &ServiceConfig,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.header_read_timeout)
+        .keep_alive(true);
+    tokio::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(connection) => connection,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off, keep serving.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(ACCEPT_BACKOFF).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        if let Err(e) = stream.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set");
+        }
+        let service = TowerToHyperService::new(app.clone());
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(%peer, error = %e, "connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    graceful.shutdown().await;
+}
+
 /// Serves `state` on `listener` until `shutdown` resolves, keeping the
 /// indexes synced; then finishes the requests in flight, syncs the indexes
 /// and persists what is only in memory.
@@ -87,9 +137,7 @@ pub async fn serve(
     let (stop, stopped) = watch::channel(false);
     let syncing = tokio::spawn(sync_loop(state.clone(), stopped));
     let app = super::router(state.clone());
-    let served = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await;
+    accept_loop(listener, app, &state.config, shutdown).await;
     let _ = stop.send(true);
     let _ = syncing.await;
     let last = state.clone();
@@ -102,7 +150,6 @@ pub async fn serve(
     })
     .await
     .map_err(|e| Error::Internal(e.to_string()))??;
-    served?;
     Ok(())
 }
 
@@ -131,21 +178,31 @@ pub fn run(
             let _ = server_stop.wait_for(|s| *s).await;
         }));
         let loader = state.clone();
-        let loading = tokio::task::spawn_blocking(move || -> Result<()> {
+        let data = options.data.clone();
+        let loading = tokio::task::spawn_blocking(move || -> Result<AdminFile> {
             let engine = Engine::open(&options.data)?;
+            // The store is ours now (sled's lock): say how to reach us for snapshots.
+            let admin = AdminFile::create(&options.data, addr)?;
+            loader.set_admin_token(admin.token.clone());
             engine.load_corpora_if_empty(&options.corpora, progress)?;
-            loader.set_engine(Arc::new(engine))
+            loader.set_engine(Arc::new(engine))?;
+            Ok(admin)
         });
+        let mut admin = None;
         tokio::select! {
             loaded = loading => {
-                loaded.map_err(|e| Error::Internal(e.to_string()))??;
+                admin = Some(loaded.map_err(|e| Error::Internal(e.to_string()))??);
                 on_ready(addr);
             }
             _ = signalled.wait_for(|s| *s) => {
                 tracing::warn!("interrupted while loading");
             }
         }
-        server.await.map_err(|e| Error::Internal(e.to_string()))?
+        let served = server.await.map_err(|e| Error::Internal(e.to_string()))?;
+        if let Some(admin) = admin {
+            admin.remove_if_current(&data);
+        }
+        served
     });
     runtime.shutdown_timeout(Duration::from_secs(5));
     outcome

@@ -25,6 +25,12 @@ pub struct ServiceConfig {
     pub read_rate: Rate,
     /// Shortest pause between two index syncs.
     pub sync_interval: Duration,
+    /// Time a client may take to send a request's headers (and an idle
+    /// keep-alive connection may stay open) before the connection is closed.
+    pub header_read_timeout: Duration,
+    /// Time a request body may stall between two chunks before the request
+    /// is answered with 408.
+    pub body_read_timeout: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -36,6 +42,8 @@ impl Default for ServiceConfig {
             write_rate: Rate::new(20.0, 40.0),
             read_rate: Rate::new(500.0, 1000.0),
             sync_interval: Duration::from_millis(200),
+            header_read_timeout: Duration::from_secs(15),
+            body_read_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -45,6 +53,7 @@ pub struct AppState {
     engine: OnceLock<Arc<Engine>>,
     facets: OnceLock<FacetReader>,
     indexed_seq: AtomicU64,
+    admin_token: OnceLock<String>,
     /// Limits and timings.
     pub config: ServiceConfig,
     /// Per-key write limiter.
@@ -63,6 +72,7 @@ impl AppState {
             engine: OnceLock::new(),
             facets: OnceLock::new(),
             indexed_seq: AtomicU64::new(0),
+            admin_token: OnceLock::new(),
             write_limiter: RateLimiter::new(config.write_rate),
             read_limiter: RateLimiter::new(config.read_rate),
             config,
@@ -84,6 +94,16 @@ impl AppState {
         let _ = self.engine.set(engine);
         self.sync()?;
         Ok(())
+    }
+
+    /// Sets the token of the admin routes (once); without one they refuse every caller.
+    pub fn set_admin_token(&self, token: String) {
+        let _ = self.admin_token.set(token);
+    }
+
+    /// The token of the admin routes, if set.
+    pub fn admin_token(&self) -> Option<&str> {
+        self.admin_token.get().map(String::as_str)
     }
 
     /// The engine, or 503 while it is loading.

@@ -1,11 +1,13 @@
 //! What each sub-command does.
 
 use super::{Cli, Command, KeysCommand};
+use duijie::api::admin::AdminFile;
 use duijie::engine::{MatchHit, MatchOptions};
 use duijie::eval;
 use duijie::model::{Kind, Market, Status, ValidationError};
 use duijie::rank::RankProfile;
 use duijie::search::fulltext::Filters;
+use duijie::store::backup::{self, BackupError, Manifest};
 use duijie::{Engine, Error, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::{BufRead, BufReader, Write};
@@ -79,6 +81,8 @@ pub fn execute(cli: &Cli) -> Result<()> {
         Command::Keys {
             command: KeysCommand::Add { role, party },
         } => add_key(cli, role, party),
+        Command::Snapshot { dir } => snapshot(cli, dir),
+        Command::Restore { dir, force } => restore(cli, dir, *force),
         Command::Search {
             query,
             kind,
@@ -500,5 +504,58 @@ fn add_key(cli: &Cli, role: &str, party: &str) -> Result<()> {
         "API key for {} ({role}); it is shown only this once.",
         party.trim()
     );
+    Ok(())
+}
+
+fn print_manifest(cli: &Cli, verb: &str, dir: &Path, manifest: &Manifest) -> Result<()> {
+    if cli.json {
+        return print_json(&serde_json::json!({"dir": dir, "manifest": manifest}));
+    }
+    let documents: Vec<String> = manifest
+        .documents
+        .iter()
+        .map(|(kind, n)| format!("{n} {}", kind.plural()))
+        .collect();
+    println!(
+        "{verb} {}: sequence {}, {} ({} store entries{})",
+        dir.display(),
+        manifest.seq,
+        documents.join(", "),
+        manifest.entries.values().sum::<u64>(),
+        if manifest.file(backup::MODEL_FILE).is_some() {
+            ", encoder model"
+        } else {
+            ""
+        }
+    );
+    Ok(())
+}
+
+/// Opens the store directly when no process holds it; else asks the server
+/// that does (its address and token are in `admin.json`).
+fn snapshot(cli: &Cli, dir: &Path) -> Result<()> {
+    let manifest = match backup::snapshot_data_dir(&cli.data, dir) {
+        Err(e) if backup::is_lock_error(&e) => {
+            let admin = AdminFile::read(&cli.data)?.ok_or_else(|| {
+                BackupError::Remote(format!(
+                    "the store is in use but {} has no {}: is the server older than this command?",
+                    cli.data.display(),
+                    duijie::api::admin::ADMIN_FILE
+                ))
+            })?;
+            tracing::info!(addr = %admin.addr, "the store is in use: asking the server");
+            admin.request_snapshot(dir)?
+        }
+        other => other?,
+    };
+    print_manifest(cli, "snapshot", dir, &manifest)
+}
+
+fn restore(cli: &Cli, dir: &Path, force: bool) -> Result<()> {
+    let manifest = backup::restore(dir, &cli.data, force)?;
+    print_manifest(cli, "restored", &cli.data, &manifest)?;
+    if !cli.json {
+        println!("the indexes are rebuilt from the store on the next start");
+    }
     Ok(())
 }

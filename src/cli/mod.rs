@@ -1,8 +1,10 @@
-//! Command-line interface. Exit codes: 0 ok, 2 bad input, 1 internal error.
+//! Command-line interface. Exit codes: 0 ok, 2 bad input (a damaged snapshot, a
+//! non-empty target included), 1 internal error.
 
 mod commands;
 
 use clap::{Parser, Subcommand};
+use duijie::store::backup::BackupError;
 use duijie::Error;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -156,6 +158,21 @@ pub enum Command {
         #[arg(long, default_value = "corpora")]
         corpora: PathBuf,
     },
+    /// Write a consistent snapshot of the store (and the encoder model) into a new or
+    /// empty directory; works while `serve` runs on the same data directory.
+    Snapshot {
+        /// Snapshot directory (must not exist, or be empty).
+        dir: PathBuf,
+    },
+    /// Bring a snapshot back as the data directory (the server must be stopped);
+    /// the indexes are rebuilt on the next start.
+    Restore {
+        /// Snapshot directory written by `duijie snapshot`.
+        dir: PathBuf,
+        /// Replace a data directory that is not empty.
+        #[arg(long)]
+        force: bool,
+    },
     /// API keys of the HTTP API (the server must be stopped: the store is single-process).
     Keys {
         #[command(subcommand)]
@@ -203,6 +220,13 @@ pub fn run() -> i32 {
 fn exit_code(e: &Error) -> i32 {
     match e {
         Error::Invalid(_) | Error::NotFound(_) | Error::Forbidden(_) | Error::Conflict(_) => 2,
+        Error::Backup(
+            BackupError::Damaged { .. }
+            | BackupError::SnapshotExists(_)
+            | BackupError::TargetNotEmpty(_)
+            | BackupError::InUse(_)
+            | BackupError::NoStore(_),
+        ) => 2,
         _ => 1,
     }
 }

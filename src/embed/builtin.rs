@@ -247,7 +247,7 @@ impl BuiltinEncoder {
     /// corrupted or foreign file is an error, never a panic.
     pub fn load(path: &Path) -> Result<BuiltinEncoder> {
         let bytes = std::fs::read(path)?;
-        let bad = |why: &str| Error::Corrupt(format!("encoder model {}: {why}", path.display()));
+        let bad = |why: &str| Error::Embedding(format!("encoder model {}: {why}", path.display()));
         if bytes.len() < MAGIC.len() + 8 || &bytes[..MAGIC.len()] != MAGIC {
             return Err(bad("not a duijie encoder model"));
         }
@@ -471,19 +471,19 @@ mod tests {
         std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
         assert!(matches!(
             BuiltinEncoder::load(&path),
-            Err(Error::Corrupt(_))
+            Err(Error::Embedding(_))
         ));
         std::fs::write(&path, b"garbage").unwrap();
         assert!(matches!(
             BuiltinEncoder::load(&path),
-            Err(Error::Corrupt(_))
+            Err(Error::Embedding(_))
         ));
         let mut flipped = bytes.clone();
         flipped[bytes.len() / 2] ^= 0xff;
         std::fs::write(&path, &flipped).unwrap();
         assert!(matches!(
             BuiltinEncoder::load(&path),
-            Err(Error::Corrupt(_))
+            Err(Error::Embedding(_))
         ));
     }
 

@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 /// Query words sent to the full-text index for BM25 candidates.
-const MAX_QUERY_TERMS: usize = 64;
+const MAX_QUERY_TERMS: usize = 24;
 /// Matched terms listed in an explanation.
 const MAX_MATCHED_TERMS: usize = 12;
 /// Softness of the BM25 ratio's saturation: ratio r becomes r(1+c)/(r+c).

@@ -11,7 +11,7 @@ mod semantic;
 
 pub use gaps::{GapDocument, GapGroup, GapReport, DEFAULT_GAP_THRESHOLD};
 pub use matching::{rank, Candidate, MatchHit, MatchOptions, QuerySpec};
-pub use semantic::{Semantic, MODEL_FILE};
+pub use semantic::{Semantic, MODEL_FILE, PERSIST_EVERY, PERSIST_EVERY_ENV};
 
 use crate::embed::TrainReport;
 use crate::error::{Error, Result};
@@ -116,11 +116,40 @@ impl Engine {
             semantic: RwLock::new(semantic),
             sync_lock: Mutex::new(()),
         };
+        engine.check_indexes_behind_store()?;
         for profile in RankProfile::shipped() {
             engine.store.seed_profile(profile)?;
         }
         engine.sync()?;
+        // Vector indexes rebuilt from the store (none on disk, or damaged) are
+        // persisted at once, so the next start loads them instead of rebuilding.
+        if let Some(semantic) = engine.semantic() {
+            if semantic.vectors.committed_seq() == 0 && semantic.applied_seq() > 0 {
+                semantic.persist()?;
+            }
+        }
         Ok(engine)
+    }
+
+    /// The indexes record the store sequence number they reflect; an index
+    /// ahead of the store means the store lost acknowledged writes (a damaged
+    /// or replaced database, e.g. sled dropping a torn log tail). Refuses to
+    /// open rather than serve the store's partial data.
+    fn check_indexes_behind_store(&self) -> Result<()> {
+        let store_seq = self.store.last_seq()?;
+        let mut ahead = vec![("full-text index", self.fulltext.committed_seq())];
+        if let Some(semantic) = self.semantic() {
+            ahead.push(("vector index", semantic.vectors.committed_seq()));
+        }
+        match ahead.into_iter().find(|(_, seq)| *seq > store_seq) {
+            Some((index, seq)) => Err(Error::Corrupt(format!(
+                "the store in {} ends at sequence {store_seq}, but the {index} reflects {seq}: \
+                 the store has lost writes; refusing to start. Restore the store from a \
+                 snapshot, or remove the index directories to serve this store as it is",
+                self.data_dir.join("store").display()
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// The encoder and vector indexes, once there is an encoder.
@@ -145,12 +174,20 @@ impl Engine {
 
     /// Trains the built-in encoder anew on the store's documents, replaces the
     /// model atomically, and rebuilds the vectors in the new space.
+    ///
+    /// A crash at any point leaves a usable data directory: the old model
+    /// until the new one is renamed into place, then the new model with the
+    /// old vectors refused (another encoder's fingerprint) and rebuilt on the
+    /// next open. Progress is logged at info level.
     pub fn retrain_encoder(&self) -> Result<TrainReport> {
+        tracing::info!("training the encoder");
         let (encoder, report) = semantic::train_and_save(&self.store, &self.data_dir)?;
         let fresh = Semantic::open(Arc::new(encoder), &self.data_dir.join("vectors"))?;
         *self.semantic.write().expect("semantic lock") = Some(Arc::new(fresh));
+        tracing::info!("rebuilding the vectors with the new encoder");
         self.sync()?;
         self.persist()?;
+        tracing::info!("vectors rebuilt and persisted");
         Ok(report)
     }
 

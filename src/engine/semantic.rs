@@ -16,8 +16,25 @@ use std::sync::Arc;
 
 /// File name of the built-in encoder's model under the data directory.
 pub const MODEL_FILE: &str = "encoder.model";
-/// Vectors applied since the last persist that trigger a persist.
-const PERSIST_EVERY: u64 = 5_000;
+/// Changes applied since the last persist that trigger a persist, unless
+/// [`PERSIST_EVERY_ENV`] says otherwise.
+pub const PERSIST_EVERY: u64 = 5_000;
+/// Environment variable overriding [`PERSIST_EVERY`] (a positive number):
+/// lower means less re-embedding after a crash and more frequent writes of
+/// the vector files (the crash test sets it low to crash during persists).
+pub const PERSIST_EVERY_ENV: &str = "DUIJIE_VECTOR_PERSIST_EVERY";
+
+/// [`PERSIST_EVERY`], or the positive number in [`PERSIST_EVERY_ENV`].
+fn persist_every() -> u64 {
+    static EVERY: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    *EVERY.get_or_init(|| {
+        std::env::var(PERSIST_EVERY_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse().ok())
+            .filter(|n| *n > 0)
+            .unwrap_or(PERSIST_EVERY)
+    })
+}
 
 /// Encoder and vector indexes of one encoder's vector space.
 pub struct Semantic {
@@ -138,7 +155,7 @@ impl Semantic {
             self.vectors.apply_batch(kind, items)?;
         }
         self.applied_seq.fetch_max(reached, Ordering::AcqRel);
-        if self.applied_seq() >= self.vectors.committed_seq() + PERSIST_EVERY {
+        if self.applied_seq() >= self.vectors.committed_seq() + persist_every() {
             self.persist()?;
         }
         Ok(())

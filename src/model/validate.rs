@@ -42,12 +42,23 @@ pub fn parse_document(json: &str) -> Result<Document, ValidationError> {
         let path = err.path().to_string();
         let message = err.inner().to_string();
         // The path names the offending field, unknown ones included; a missing
-        // field is reported at the enclosing object.
+        // field is reported at the enclosing object. A syntax error where no
+        // key has been read yet ends the path in `?`: it names the enclosing
+        // field, or the document.
+        let mut path = path.as_str();
+        while let Some(outer) = path
+            .strip_suffix(".?")
+            .or_else(|| (path == "?").then_some(""))
+        {
+            path = outer;
+        }
         let field = match missing_field_name(&message) {
-            Some(name) if path == "." => name.to_string(),
+            Some(name) if path == "." || path.is_empty() => name.to_string(),
             Some(name) => format!("{path}.{name}"),
-            None if path == "." || path.starts_with('[') => "document".to_string(),
-            None => path,
+            None if path == "." || path.is_empty() || path.starts_with('[') => {
+                "document".to_string()
+            }
+            None => path.to_string(),
         };
         ValidationError::new(field, strip_position(&message))
     })

@@ -6,7 +6,7 @@
 
 use crate::model::Document;
 use crate::text::{Analyzer, Mode, Thesaurus};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::{Arc, RwLock};
 
 /// BM25 term-frequency saturation.
@@ -81,8 +81,8 @@ impl TermProfile {
     /// Analyses three fields (title, body, extra).
     pub fn of_fields(fields: [&str; 3], interner: &Interner) -> TermProfile {
         let analyzer = Analyzer::shared();
-        let mut doc_counts: HashMap<u32, f32> = HashMap::new();
-        let mut query_counts: HashMap<u32, f32> = HashMap::new();
+        let mut doc_counts: HashMap<u32, f32> = HashMap::default();
+        let mut query_counts: HashMap<u32, f32> = HashMap::default();
         let mut doc_len = 0.0;
         for (text, weight) in fields.iter().zip(FIELD_WEIGHTS) {
             let terms = analyzer.analyze(text, Mode::Index);
@@ -101,7 +101,7 @@ impl TermProfile {
         // Concept expansion: the other terms of a query word's thesaurus
         // concepts join the query at a low weight, so 土豆 also finds 马铃薯.
         let thesaurus = Thesaurus::shared();
-        let mut expansion: HashMap<u32, f32> = HashMap::new();
+        let mut expansion: HashMap<u32, f32> = HashMap::default();
         let mut words: Vec<u32> = query_terms.keys().copied().collect();
         words.sort();
         for term in words {

@@ -197,6 +197,11 @@ mod tests {
         let e = weighted(&boosted, &values());
         assert!((sum(&e) - e.score).abs() < 1e-5);
         assert!(e.parts.iter().any(|p| p.feature == "boost:cosine"));
+        // Equal bm25 and cosine weights on both sides: the score is plain RRF.
+        for side in [&mut boosted.demand_side, &mut boosted.supply_side] {
+            side.insert(Feature::Bm25, 0.4);
+            side.insert(Feature::Cosine, 0.4);
+        }
         let e = rrf(
             &boosted,
             60.0,

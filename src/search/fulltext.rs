@@ -3,6 +3,7 @@
 //! records the store sequence number it reflects in the commit payload, so a
 //! reopened index knows where to catch up from.
 
+use super::ids::SegmentIds;
 use super::query::{parse_query, ParsedQuery};
 use crate::error::{Error, Result};
 use crate::model::codes::{industries, regions, RegionTable};
@@ -151,49 +152,77 @@ struct KindIndex {
     reader: IndexReader,
     writer: Mutex<IndexWriter>,
     fields: Fields,
+    ids: SegmentIds,
 }
 
 impl KindIndex {
-    /// Opens the index in `dir`, or creates it empty when missing, unreadable
-    /// or of another schema version. Returns the index and its committed sequence number.
+    /// Opens the index in `dir`, or creates it empty when it is missing, of
+    /// another schema or analysis version, never committed, or damaged (a
+    /// file failing its checksum or unreadable): a derived index is rebuilt
+    /// from the store, with a warning, rather than refusing to start. Returns
+    /// the index and its committed sequence number.
     fn open(dir: &Path) -> Result<(KindIndex, u64)> {
         let (schema, fields) = schema();
-        let opened = if dir.join("meta.json").exists() {
-            match Index::open_in_dir(dir) {
-                Ok(index) => {
-                    let payload = index
-                        .load_metas()
-                        .ok()
-                        .and_then(|m| m.payload)
-                        .and_then(|p| serde_json::from_str::<CommitPayload>(&p).ok());
-                    match payload {
-                        Some(p) if p.schema == SCHEMA_VERSION && index.schema() == schema => {
-                            Some((index, p.seq))
-                        }
-                        _ => {
-                            tracing::warn!(dir = %dir.display(), "full-text index of another version: rebuilding from the store");
-                            None
-                        }
-                    }
+        if dir.join("meta.json").exists() {
+            let opened = Self::open_existing(dir, &schema)
+                .and_then(|(index, seq)| Self::with_io(index, fields).map(|k| (k, seq)));
+            match opened {
+                Ok(found) => return Ok(found),
+                // Another process holds the writer: not damage, never a reason to rebuild.
+                Err(Error::FullText(e @ tantivy::TantivyError::LockFailure(..))) => {
+                    return Err(Error::FullText(e))
                 }
                 Err(e) => {
-                    tracing::warn!(dir = %dir.display(), error = %e, "full-text index unreadable: rebuilding from the store");
-                    None
+                    tracing::warn!(dir = %dir.display(), reason = %e, "full-text index unusable: rebuilding from the store");
                 }
             }
-        } else {
-            None
-        };
-        let (index, seq) = match opened {
-            Some(found) => found,
-            None => {
-                if dir.exists() {
-                    std::fs::remove_dir_all(dir)?;
-                }
-                std::fs::create_dir_all(dir)?;
-                (Index::create_in_dir(dir, schema)?, 0)
-            }
-        };
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(dir)?;
+        }
+        std::fs::create_dir_all(dir)?;
+        let index = Index::create_in_dir(dir, schema)?;
+        Ok((Self::with_io(index, fields)?, 0))
+    }
+
+    /// Opens an index on disk and checks it: commit payload of this schema
+    /// and analysis, the same schema, and every file of the committed
+    /// segments passing its checksum. Returns it with its committed sequence number.
+    fn open_existing(dir: &Path, schema: &Schema) -> Result<(Index, u64)> {
+        let damaged = |why: String| Error::FullText(tantivy::TantivyError::InternalError(why));
+        let index = Index::open_in_dir(dir)?;
+        let payload = index
+            .load_metas()?
+            .payload
+            .ok_or_else(|| damaged("no commit yet (an interrupted build)".into()))?;
+        let payload: CommitPayload = serde_json::from_str(&payload)
+            .map_err(|e| damaged(format!("commit payload cannot be read: {e}")))?;
+        if payload.schema != SCHEMA_VERSION || index.schema() != *schema {
+            return Err(damaged(format!(
+                "schema version {}, expected {SCHEMA_VERSION}",
+                payload.schema
+            )));
+        }
+        if payload.analysis != analysis_fingerprint() {
+            return Err(damaged(
+                "built with another dictionary, stop-word list or thesaurus".into(),
+            ));
+        }
+        let mut bad: Vec<String> = index
+            .validate_checksum()?
+            .into_iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        if !bad.is_empty() {
+            bad.sort();
+            return Err(damaged(format!("checksum mismatch in {}", bad.join(", "))));
+        }
+        Ok((index, payload.seq))
+    }
+
+    /// Registers the tokenizers and opens writer and reader (which opens
+    /// every segment: a missing or truncated file fails here).
+    fn with_io(index: Index, fields: Fields) -> Result<KindIndex> {
         index.tokenizers().register(
             INDEX_TOKENIZER,
             TextAnalyzer::from(JiebaTokenizer::new(Mode::Index)),
@@ -202,19 +231,17 @@ impl KindIndex {
             QUERY_TOKENIZER,
             TextAnalyzer::from(JiebaTokenizer::new(Mode::Query)),
         );
-        let writer = index.writer_with_num_threads(2, WRITER_HEAP_BYTES)?;
         let reader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        Ok((
-            KindIndex {
-                reader,
-                writer: Mutex::new(writer),
-                fields,
-            },
-            seq,
-        ))
+        let writer = index.writer_with_num_threads(2, WRITER_HEAP_BYTES)?;
+        Ok(KindIndex {
+            reader,
+            writer: Mutex::new(writer),
+            fields,
+            ids: SegmentIds::default(),
+        })
     }
 
     fn to_tantivy(&self, doc: &Document) -> TantivyDocument {
@@ -352,17 +379,11 @@ impl FullText {
         let query = filtered(&f, text_query, filters);
         let searcher = index.reader.searcher();
         let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
-        let mut out = Vec::with_capacity(top.len());
-        for (score, address) in top {
-            let stored: TantivyDocument = searcher.doc(address)?;
-            if let Some(id) = stored
-                .get_first(f.id)
-                .and_then(|v| v.as_str().map(str::to_string))
-            {
-                out.push((id, score));
-            }
-        }
-        Ok(out)
+        let resolver = index.ids.resolver(&searcher)?;
+        Ok(top
+            .into_iter()
+            .filter_map(|(score, address)| resolver.id(address).map(|id| (id.to_string(), score)))
+            .collect())
     }
 
     /// Number of documents (of every status) indexed for `kind`.
@@ -510,7 +531,7 @@ fn text_query(f: &Fields, parsed: &ParsedQuery) -> Option<Box<dyn Query>> {
         for (field, boost) in text_fields(f) {
             let q = TermQuery::new(
                 Term::from_field_text(field, term),
-                IndexRecordOption::WithFreqsAndPositions,
+                IndexRecordOption::WithFreqs,
             );
             clauses.push((Occur::Should, Box::new(BoostQuery::new(Box::new(q), boost))));
         }

@@ -2,5 +2,6 @@
 
 pub mod facets;
 pub mod fulltext;
+pub mod ids;
 pub mod query;
 pub mod vector;

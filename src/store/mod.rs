@@ -3,13 +3,16 @@
 //! increasing sequence number, from which the derived indexes catch up.
 //! A write returns only after sled has flushed it to disk.
 
+pub mod backup;
 mod keys;
 mod listing;
 mod record;
+mod verify;
 
 pub use keys::{ApiKey, Role, KEY_PREFIX};
 pub use listing::Page;
 pub use record::{Change, Record};
+pub use verify::IntegrityReport;
 
 use crate::error::{Error, Result};
 use crate::model::{Document, Kind};
@@ -20,6 +23,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 const SEQ_KEY: &[u8] = b"seq";
@@ -45,6 +49,19 @@ pub struct Store {
     profiles: sled::Tree,
     keys: sled::Tree,
     write_lock: Mutex<()>,
+    /// First sequence number of a write applied in sled's memory but not yet
+    /// flushed (0: none). Readers of the change log stop before it, so the
+    /// indexes never reflect a write a crash could still take back.
+    unflushed: AtomicU64,
+}
+
+/// Clears [`Store::unflushed`] when a write's flush is over (or failed).
+struct Flushing<'a>(&'a AtomicU64);
+
+impl Drop for Flushing<'_> {
+    fn drop(&mut self) {
+        self.0.store(0, Ordering::SeqCst);
+    }
 }
 
 /// Who saved a profile version.
@@ -99,8 +116,47 @@ fn unwrap_tx<T>(result: std::result::Result<T, TransactionError<Error>>) -> Resu
 impl Store {
     /// Opens (or creates) the store in `dir`. Fails with a clear error when the
     /// directory holds a damaged database.
+    ///
+    /// Every open runs [`Store::verify`]: a record failing its checksum, a
+    /// change log out of step with the documents, or sled reporting
+    /// corruption (or panicking on its files) is `Error::Corrupt` naming the
+    /// directory and the defect, and nothing is served.
     pub fn open(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
+        let opened = std::panic::catch_unwind(|| Store::open_unchecked(dir))
+            .unwrap_or_else(|p| {
+                let why = p
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default();
+                Err(Error::Corrupt(format!("sled panicked reading its files: {why}")))
+            });
+        let damaged = |e: Error| match e {
+            Error::Corrupt(why) => Error::Corrupt(format!(
+                "{why} (in {}); refusing to start: restore the store from a snapshot",
+                dir.display()
+            )),
+            Error::Storage(e @ (sled::Error::Corruption { .. } | sled::Error::ReportableBug(_))) => {
+                Error::Corrupt(format!(
+                    "the sled database in {} cannot be read ({e}); refusing to start: restore the store from a snapshot",
+                    dir.display()
+                ))
+            }
+            other => other,
+        };
+        let store = opened.map_err(damaged)?;
+        let report = store.verify().map_err(damaged)?;
+        tracing::debug!(
+            records = report.records,
+            log = report.log_entries,
+            secs = report.seconds,
+            "store verified"
+        );
+        Ok(store)
+    }
+
+    fn open_unchecked(dir: &Path) -> Result<Store> {
         let db = sled::Config::new().path(dir).open()?;
         let store = Store {
             docs: db.open_tree("docs")?,
@@ -111,13 +167,25 @@ impl Store {
             keys: db.open_tree("keys")?,
             db,
             write_lock: Mutex::new(()),
+            unflushed: AtomicU64::new(0),
         };
         store.last_seq()?;
         Ok(store)
     }
 
-    /// The sequence number of the last write (0 for an empty store).
+    /// The sequence number of the last durable write (0 for an empty store):
+    /// a write still being flushed is not counted.
     pub fn last_seq(&self) -> Result<u64> {
+        // The counter first: a write it includes announced itself before.
+        let written = self.written_seq()?;
+        Ok(match self.unflushed.load(Ordering::SeqCst) {
+            0 => written,
+            first => written.min(first - 1),
+        })
+    }
+
+    /// The sequence number of the last write applied, flushed or not.
+    fn written_seq(&self) -> Result<u64> {
         self.meta
             .get(SEQ_KEY)?
             .map(|v| decode_u64(&v))
@@ -145,7 +213,9 @@ impl Store {
             .lock()
             .map_err(|_| Error::Internal("store lock poisoned".into()))?;
         let now = Utc::now();
-        let base = self.last_seq()?;
+        let base = self.written_seq()?;
+        self.unflushed.store(base + 1, Ordering::SeqCst);
+        let _flushing = Flushing(&self.unflushed);
         // Assign ids and sequence numbers outside the transaction, which may be retried.
         for (i, doc) in docs.iter_mut().enumerate() {
             if doc.id.is_empty() {
@@ -219,7 +289,9 @@ impl Store {
         let Some(Record::Live { doc, .. }) = self.record(id)? else {
             return Ok(None);
         };
-        let seq = self.last_seq()? + 1;
+        let seq = self.written_seq()? + 1;
+        self.unflushed.store(seq, Ordering::SeqCst);
+        let _flushing = Flushing(&self.unflushed);
         let tombstone = Record::Deleted {
             seq,
             id: id.to_string(),
@@ -259,16 +331,27 @@ impl Store {
     }
 
     /// Changes after sequence number `after`, oldest first, each id once at its
-    /// latest state. Returns the changes and the sequence number they reach.
+    /// latest state, up to the last durable write ([`Store::last_seq`]).
+    /// Returns the changes and the sequence number they reach. An id whose
+    /// latest state is a write still being flushed ends the batch before its
+    /// earlier entry, so nothing a crash could take back reaches the indexes.
     pub fn changes_since(&self, after: u64, limit: usize) -> Result<(Vec<(u64, Change)>, u64)> {
+        let durable = self.last_seq()?;
         let mut changes = Vec::new();
         let mut reached = after;
-        for entry in self.log.range((after + 1).to_be_bytes()..) {
+        if durable <= after {
+            return Ok((changes, reached));
+        }
+        for entry in self
+            .log
+            .range((after + 1).to_be_bytes()..=durable.to_be_bytes())
+        {
             let (key, id) = entry?;
             let seq = decode_u64(&key)?;
-            reached = seq;
             let id = String::from_utf8_lossy(&id).into_owned();
             match self.record(&id)? {
+                // A newer state not yet durable: wait for it.
+                Some(record) if record.seq() > durable => break,
                 // A later write of the same id will deliver its latest state.
                 Some(record) if record.seq() > seq => {}
                 Some(Record::Live { doc, .. }) => changes.push((seq, Change::Upsert(doc))),
@@ -281,6 +364,7 @@ impl Store {
                     )))
                 }
             }
+            reached = seq;
             if changes.len() >= limit {
                 break;
             }
@@ -320,11 +404,22 @@ impl Store {
         })
     }
 
-    /// Number of live documents per kind.
+    /// Number of live documents per kind, read from the owner index (one
+    /// entry per live document, its kind as the value): no record is decoded.
     pub fn counts(&self) -> Result<BTreeMap<Kind, usize>> {
         let mut counts: BTreeMap<Kind, usize> = Kind::ALL.iter().map(|k| (*k, 0)).collect();
-        for doc in self.live_documents(None) {
-            *counts.entry(doc?.kind).or_default() += 1;
+        for entry in self.owners.iter() {
+            let (key, kind) = entry?;
+            let kind: Kind = std::str::from_utf8(&kind)
+                .ok()
+                .and_then(|k| k.parse().ok())
+                .ok_or_else(|| {
+                    Error::Corrupt(format!(
+                        "owner index entry `{}` names no kind",
+                        String::from_utf8_lossy(&key)
+                    ))
+                })?;
+            *counts.entry(kind).or_default() += 1;
         }
         Ok(counts)
     }

@@ -63,21 +63,72 @@ impl Record {
 
     /// Decodes and verifies a stored value; `key` names it in errors.
     pub fn decode(key: &[u8], bytes: &[u8]) -> Result<Record> {
-        let name = String::from_utf8_lossy(key);
-        if bytes.len() < 5 || bytes[0] != FORMAT_V1 {
-            return Err(Error::Corrupt(format!(
-                "record `{name}` has an unknown format"
-            )));
-        }
-        let expected = u32::from_le_bytes(bytes[1..5].try_into().expect("4 bytes"));
-        let payload = &bytes[5..];
-        if crc32fast::hash(payload) != expected {
-            return Err(Error::Corrupt(format!(
-                "record `{name}` fails its checksum"
-            )));
-        }
-        serde_json::from_slice(payload)
-            .map_err(|e| Error::Corrupt(format!("record `{name}` cannot be decoded: {e}")))
+        serde_json::from_slice(payload(key, bytes)?).map_err(|e| {
+            Error::Corrupt(format!(
+                "record `{}` cannot be decoded: {e}",
+                String::from_utf8_lossy(key)
+            ))
+        })
+    }
+}
+
+/// What an integrity check needs of a record, read without building the document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct RecordHead {
+    /// Sequence number of the write that produced this state.
+    pub seq: u64,
+    /// Kind and owner of a live document; `None` for a tombstone.
+    pub live: Option<(Kind, String)>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum HeadRepr {
+    Live { seq: u64, doc: DocHead },
+    Deleted { seq: u64 },
+}
+
+#[derive(Deserialize)]
+struct DocHead {
+    kind: Kind,
+    owner: String,
+}
+
+/// Checks a record's format byte and checksum; returns the payload.
+fn payload<'a>(key: &[u8], bytes: &'a [u8]) -> Result<&'a [u8]> {
+    let name = String::from_utf8_lossy(key);
+    if bytes.len() < 5 || bytes[0] != FORMAT_V1 {
+        return Err(Error::Corrupt(format!(
+            "record `{name}` has an unknown format"
+        )));
+    }
+    let expected = u32::from_le_bytes(bytes[1..5].try_into().expect("4 bytes"));
+    let payload = &bytes[5..];
+    if crc32fast::hash(payload) != expected {
+        return Err(Error::Corrupt(format!(
+            "record `{name}` fails its checksum"
+        )));
+    }
+    Ok(payload)
+}
+
+impl RecordHead {
+    /// Verifies the checksum and reads sequence number, kind and owner
+    /// (the rest of the payload is skipped, not built).
+    pub(crate) fn decode(key: &[u8], bytes: &[u8]) -> Result<RecordHead> {
+        let head: HeadRepr = serde_json::from_slice(payload(key, bytes)?).map_err(|e| {
+            Error::Corrupt(format!(
+                "record `{}` cannot be decoded: {e}",
+                String::from_utf8_lossy(key)
+            ))
+        })?;
+        Ok(match head {
+            HeadRepr::Live { seq, doc } => RecordHead {
+                seq,
+                live: Some((doc.kind, doc.owner)),
+            },
+            HeadRepr::Deleted { seq } => RecordHead { seq, live: None },
+        })
     }
 }
 

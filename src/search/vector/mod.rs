@@ -83,19 +83,40 @@ struct Loaded {
     manifest: Manifest,
 }
 
+/// Why persisted indexes cannot be loaded.
+enum Unusable {
+    /// Sound files of another encoder (after a retrain): expected, not damage.
+    OtherEncoder(String),
+    /// Missing, truncated or damaged files.
+    Damaged(String),
+}
+
+impl From<String> for Unusable {
+    fn from(reason: String) -> Unusable {
+        Unusable::Damaged(reason)
+    }
+}
+
 /// Reads and checks everything the manifest lists. `Ok(None)`: nothing persisted.
-fn load(dir: &Path, dim: usize, fingerprint: &str) -> std::result::Result<Option<Loaded>, String> {
+fn load(
+    dir: &Path,
+    dim: usize,
+    fingerprint: &str,
+) -> std::result::Result<Option<Loaded>, Unusable> {
     let Some(manifest) = manifest::read(dir)? else {
         return Ok(None);
     };
     if manifest.dim != dim {
-        return Err(format!("dimension {} on disk, {dim} asked", manifest.dim));
+        return Err(Unusable::OtherEncoder(format!(
+            "dimension {} on disk, {dim} asked",
+            manifest.dim
+        )));
     }
     if manifest.fingerprint != fingerprint {
-        return Err(format!(
+        return Err(Unusable::OtherEncoder(format!(
             "encoder `{}` on disk, `{fingerprint}` asked",
             manifest.fingerprint
-        ));
+        )));
     }
     let mut kinds = Vec::with_capacity(4);
     for kind in Kind::ALL {
@@ -123,13 +144,13 @@ fn load(dir: &Path, dim: usize, fingerprint: &str) -> std::result::Result<Option
                     let actual =
                         manifest::file_crc(&dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
                     if actual != crc(name)? {
-                        return Err(format!("{name}: checksum mismatch"));
+                        return Err(format!("{name}: checksum mismatch").into());
                     }
                 }
                 Graph::load(dir, base, dim, data.entries()).map_err(|e| format!("{base}: {e}"))?
             }
             None if data.entries() == 0 => Graph::new(0),
-            None => return Err(format!("{kind}: entries without a graph")),
+            None => return Err(format!("{kind}: entries without a graph").into()),
         };
         kinds.push(KindIndex::from_parts(data, graph));
     }
@@ -153,7 +174,12 @@ impl VectorIndexes {
         std::fs::create_dir_all(dir)?;
         let started = std::time::Instant::now();
         let loaded = std::panic::catch_unwind(|| load(dir, dim, model_fingerprint))
-            .unwrap_or_else(|p| Err(format!("panic: {}", graph::panic_message(p))));
+            .unwrap_or_else(|p| {
+                Err(Unusable::Damaged(format!(
+                    "panic: {}",
+                    graph::panic_message(p)
+                )))
+            });
         let (kinds, manifest, seq) = match loaded {
             Ok(Some(Loaded { kinds, manifest })) => {
                 let seq = manifest.seq;
@@ -166,7 +192,11 @@ impl VectorIndexes {
                 (kinds, Some(manifest), seq)
             }
             Ok(None) => (Kind::ALL.map(|_| KindIndex::empty(dim)), None, 0),
-            Err(reason) => {
+            Err(Unusable::OtherEncoder(reason)) => {
+                tracing::info!(dir = %dir.display(), %reason, "vector indexes of another encoder: rebuilding from the store");
+                (Kind::ALL.map(|_| KindIndex::empty(dim)), None, 0)
+            }
+            Err(Unusable::Damaged(reason)) => {
                 tracing::warn!(dir = %dir.display(), %reason, "vector indexes unusable: starting empty, to be rebuilt from the store");
                 (Kind::ALL.map(|_| KindIndex::empty(dim)), None, 0)
             }
