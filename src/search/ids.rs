@@ -125,6 +125,10 @@ mod tests {
             .collect();
         found.sort();
         assert_eq!(found, expected);
-        assert_eq!(cache.tables.lock().unwrap().len(), 1, "merged-away segments are forgotten");
+        assert_eq!(
+            cache.tables.lock().unwrap().len(),
+            1,
+            "merged-away segments are forgotten"
+        );
     }
 }

@@ -123,16 +123,18 @@ impl Store {
     /// directory and the defect, and nothing is served.
     pub fn open(dir: &Path) -> Result<Store> {
         std::fs::create_dir_all(dir)?;
-        let opened = std::panic::catch_unwind(|| Store::open_unchecked(dir))
-            .unwrap_or_else(|p| {
-                let why = p
-                    .downcast_ref::<String>()
-                    .cloned()
-                    .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
-                    .unwrap_or_default();
-                Err(Error::Corrupt(format!("sled panicked reading its files: {why}")))
-            });
-        let damaged = |e: Error| match e {
+        let opened = std::panic::catch_unwind(|| Store::open_unchecked(dir)).unwrap_or_else(|p| {
+            let why = p
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_default();
+            Err(Error::Corrupt(format!(
+                "sled panicked reading its files: {why}"
+            )))
+        });
+        let damaged = |e: Error| {
+            match e {
             Error::Corrupt(why) => Error::Corrupt(format!(
                 "{why} (in {}); refusing to start: restore the store from a snapshot",
                 dir.display()
@@ -144,6 +146,7 @@ impl Store {
                 ))
             }
             other => other,
+        }
         };
         let store = opened.map_err(damaged)?;
         let report = store.verify().map_err(damaged)?;

@@ -173,8 +173,8 @@ impl VectorIndexes {
         }
         std::fs::create_dir_all(dir)?;
         let started = std::time::Instant::now();
-        let loaded = std::panic::catch_unwind(|| load(dir, dim, model_fingerprint))
-            .unwrap_or_else(|p| {
+        let loaded =
+            std::panic::catch_unwind(|| load(dir, dim, model_fingerprint)).unwrap_or_else(|p| {
                 Err(Unusable::Damaged(format!(
                     "panic: {}",
                     graph::panic_message(p)
