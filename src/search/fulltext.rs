@@ -235,7 +235,17 @@ impl KindIndex {
             .reader_builder()
             .reload_policy(ReloadPolicy::Manual)
             .try_into()?;
-        let writer = index.writer_with_num_threads(2, WRITER_HEAP_BYTES)?;
+        let writer: IndexWriter = index.writer_with_num_threads(2, WRITER_HEAP_BYTES)?;
+        // Files of a commit a crash interrupted (a delete file, a segment)
+        // are not in `meta.json`; replaying the same changes would reach the
+        // same operation stamp and fail on "file already exists". Remove them now.
+        let collected = writer.garbage_collect_files().wait()?;
+        if !collected.deleted_files.is_empty() {
+            tracing::info!(
+                files = collected.deleted_files.len(),
+                "full-text index: files of an interrupted commit removed"
+            );
+        }
         Ok(KindIndex {
             reader,
             writer: Mutex::new(writer),
@@ -322,7 +332,27 @@ impl FullText {
     }
 
     /// Stages changes in the writers; they become visible at [`FullText::commit`].
+    /// On failure every writer is rolled back to its last commit.
     pub fn apply(&self, changes: &[(u64, Change)]) -> Result<()> {
+        let staged = self.stage(changes);
+        if staged.is_err() {
+            self.discard();
+        }
+        staged
+    }
+
+    /// Rolls every writer back to its last commit, dropping staged changes
+    /// (they are staged again from the committed sequence number).
+    fn discard(&self) {
+        for (kind, index) in &self.kinds {
+            let rolled = lock(&index.writer).and_then(|mut w| Ok(w.rollback()?));
+            if let Err(e) = rolled {
+                tracing::warn!(%kind, error = %e, "full-text writer could not be rolled back");
+            }
+        }
+    }
+
+    fn stage(&self, changes: &[(u64, Change)]) -> Result<()> {
         for (_, change) in changes {
             let index = self.kind(change.kind());
             let writer = lock(&index.writer)?;
@@ -339,8 +369,19 @@ impl FullText {
         Ok(())
     }
 
-    /// Commits every kind with `seq` as the sequence number reached, and reloads the readers.
+    /// Commits every kind with `seq` as the sequence number reached, and
+    /// reloads the readers. A failed commit rolls every writer back: the
+    /// committed sequence number stays, and the next sync stages the changes
+    /// again (re-staging a change is idempotent: delete by id, then add).
     pub fn commit(&self, seq: u64) -> Result<()> {
+        let committed = self.commit_all(seq);
+        if committed.is_err() {
+            self.discard();
+        }
+        committed
+    }
+
+    fn commit_all(&self, seq: u64) -> Result<()> {
         let payload = serde_json::to_string(&CommitPayload {
             seq,
             schema: SCHEMA_VERSION,
