@@ -515,3 +515,31 @@ fn huge_query_strings_and_texts_are_refused_cleanly() {
     assert_eq!(r.body["field"], "text");
     assert_eq!(get("/healthz").status, 200);
 }
+
+#[test]
+fn a_body_refused_unread_closes_the_connection_so_pooled_clients_do_not_reuse_it() {
+    // An anonymous write is refused (401) before its body is read: the server
+    // must say `Connection: close`, or a keep-alive client's next request
+    // lands on a socket the server has already dropped.
+    let doc = doc_json("N-unread");
+    let head = format!(
+        "POST /v1/needs HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{doc}",
+        doc.len()
+    );
+    let r = raw(head.as_bytes(), Duration::from_secs(10));
+    assert_error(&r, 401, "unauthorized");
+    assert!(
+        r.head.to_ascii_lowercase().contains("connection: close"),
+        "{r:?}"
+    );
+    // A successful request on a keep-alive connection leaves it open for the next one.
+    let mut stream = TcpStream::connect(SERVER.addr).unwrap();
+    for _ in 0..2 {
+        stream
+            .write_all(b"GET /v1/needs/N-hostile HTTP/1.1\r\nHost: test\r\n\r\n")
+            .unwrap();
+        let r = read_response(&mut stream, Duration::from_secs(10));
+        assert_eq!(r.status, 200, "{r:?}");
+        assert!(!r.head.to_ascii_lowercase().contains("connection: close"));
+    }
+}

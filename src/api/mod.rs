@@ -119,7 +119,8 @@ pub fn router(state: Arc<AppState>) -> Router {
                         ),
                 )
                 .layer(PropagateRequestIdLayer::x_request_id())
-                .layer(map_response(telemetry::json_errors)),
+                .layer(map_response(telemetry::json_errors))
+                .layer(from_fn(telemetry::close_after_refused_body)),
         )
         .with_state(state)
 }

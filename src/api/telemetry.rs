@@ -90,6 +90,27 @@ pub async fn json_errors(response: Response) -> Response {
     Response::from_parts(parts, Body::from(bytes))
 }
 
+/// Asks the client to close the connection after an error answered to a request
+/// that carried a body: the handler may have refused it before reading the body
+/// (401, 403, 413, 429), and hyper then cannot reuse the connection. Without the
+/// header a pooling client would send its next request into a closed socket.
+pub async fn close_after_refused_body(request: Request, next: Next) -> Response {
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    let mut response = next.run(request).await;
+    let status = response.status();
+    if has_body && (status.is_client_error() || status.is_server_error()) {
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    response
+}
+
 /// 404 for a path no route serves.
 pub async fn not_found(request: Request) -> Response {
     metrics::counter!(REQUESTS, "method" => request.method().as_str().to_string(), "route" => "unmatched", "status" => "404")
