@@ -5,7 +5,8 @@ mod common;
 
 use common::{achievement, need, request, supplier};
 use duijie::model::{Kind, Status};
-use duijie::search::fulltext::Filters;
+use duijie::search::fulltext::{Filters, FullText};
+use duijie::store::Change;
 use duijie::Engine;
 use std::path::Path;
 use std::process::Command;
@@ -325,4 +326,59 @@ fn snippets_highlight_overlapping_sub_words_once() {
         !snippet.contains("<b><b>") && !snippet.contains("</b></b>"),
         "{snippet}"
     );
+}
+
+#[test]
+fn match_candidates_hold_only_the_wanted_status_up_to_the_limit() {
+    // Candidate search without filters beyond status runs as a bare term
+    // disjunction and checks status on the hits: closed documents must not
+    // slip in, and the limit must hold even when many hits are dropped.
+    let dir = tempfile::tempdir().unwrap();
+    let fulltext = FullText::open(dir.path()).unwrap();
+    let changes: Vec<(u64, Change)> = (0..40)
+        .map(|i| {
+            let mut doc = need(
+                &format!("N-{i:02}"),
+                "注塑模具冷却优化",
+                &"注塑模具".repeat(1 + i % 5),
+            );
+            if i % 2 == 0 {
+                doc.status = Status::Closed;
+            }
+            doc.region = Some(if i < 20 { "520102" } else { "310000" }.into());
+            (i as u64 + 1, Change::Upsert(Box::new(doc)))
+        })
+        .collect();
+    fulltext.apply(&changes).unwrap();
+    fulltext.commit(40).unwrap();
+    let words = vec!["注塑模具".to_string(), "冷却".to_string()];
+    let status = |ids: &[(String, f32)]| -> Vec<u32> {
+        ids.iter()
+            .map(|(id, _)| id[2..].parse::<u32>().unwrap() % 2)
+            .collect()
+    };
+    let open = Filters::parse(None, None, Some(Status::Open)).unwrap();
+    let hits = fulltext.candidates(Kind::Need, &words, &open, 15).unwrap();
+    assert_eq!(hits.len(), 15, "{hits:?}");
+    assert!(status(&hits).iter().all(|odd| *odd == 1), "{hits:?}");
+    let all = fulltext
+        .candidates(Kind::Need, &words, &any(), 100)
+        .unwrap();
+    assert_eq!(all.len(), 40);
+    let closed = Filters::parse(None, None, Some(Status::Closed)).unwrap();
+    let hits = fulltext
+        .candidates(Kind::Need, &words, &closed, 100)
+        .unwrap();
+    assert_eq!(hits.len(), 20);
+    assert!(status(&hits).iter().all(|odd| *odd == 0), "{hits:?}");
+    // With a region filter the filtered query runs; status still holds.
+    let guizhou_open = Filters::parse(Some("52"), None, Some(Status::Open)).unwrap();
+    let hits = fulltext
+        .candidates(Kind::Need, &words, &guizhou_open, 100)
+        .unwrap();
+    assert_eq!(hits.len(), 10, "{hits:?}");
+    assert!(hits
+        .iter()
+        .all(|(id, _)| id[2..].parse::<u32>().unwrap() < 20));
+    assert!(status(&hits).iter().all(|odd| *odd == 1), "{hits:?}");
 }

@@ -4,12 +4,11 @@
 //! orientation, apply the profile's constraints and scoring, and explain.
 
 use super::Engine;
-use crate::embed::dot;
 use crate::error::{Error, Result};
 use crate::model::codes::{industries, RegionTable};
 use crate::model::{Document, Kind, Status, ValidationError};
 use crate::rank::features::{self as f, Feature};
-use crate::rank::lexical::TermProfile;
+use crate::rank::lexical::{Bm25Scorer, TermProfile};
 use crate::rank::{score, CatalogEntry, Explanation, Fusion, RankProfile};
 use crate::search::fulltext::Filters;
 use crate::search::vector::VectorFilter;
@@ -102,35 +101,23 @@ fn saturate(ratio: f32) -> f32 {
     ratio * (1.0 + BM25_SATURATION) / (ratio + BM25_SATURATION)
 }
 
-/// Feature values of a (demand, supply) pair.
-#[allow(clippy::too_many_arguments)]
+/// Feature values of a (demand, supply) pair; `cosine` is the pair's vector
+/// similarity when both have vectors.
 fn pair_features(
-    engine: &Engine,
+    bm25: &mut Bm25Scorer,
     profile: &RankProfile,
     wanted: &[Feature],
-    demand: (&Document, &TermProfile, Option<&[f32]>),
-    supply: (&Document, &TermProfile, Option<&[f32]>),
+    demand: (&Document, &TermProfile),
+    supply: (&Document, &TermProfile),
+    cosine: Option<f32>,
     now: DateTime<Utc>,
-) -> (BTreeMap<Feature, f32>, Vec<u32>) {
+) -> BTreeMap<Feature, f32> {
     let (d, s) = (demand.0, supply.0);
     let mut values = BTreeMap::new();
-    let mut matched = Vec::new();
     for feature in wanted {
         let value = match feature {
-            Feature::Bm25 => {
-                let bm25 = engine.catalog.bm25(demand.1, supply.1, s.kind);
-                matched = bm25
-                    .matched
-                    .iter()
-                    .take(MAX_MATCHED_TERMS)
-                    .map(|(t, _)| *t)
-                    .collect();
-                saturate(bm25.ratio)
-            }
-            Feature::Cosine => match (demand.2, supply.2) {
-                (Some(a), Some(b)) => dot(a, b).clamp(0.0, 1.0),
-                _ => 0.0,
-            },
+            Feature::Bm25 => saturate(bm25.ratio(demand.1, supply.1)),
+            Feature::Cosine => cosine.unwrap_or(0.0).clamp(0.0, 1.0),
             Feature::IndustryFit => f::industry_fit(d, s),
             Feature::RegionFit => f::region_fit(d, s),
             Feature::MaturityFit => f::maturity_fit(d.maturity, s.maturity),
@@ -145,7 +132,7 @@ fn pair_features(
         };
         values.insert(*feature, value);
     }
-    (values, matched)
+    values
 }
 
 fn passes(profile: &RankProfile, demand: &Document, values: &BTreeMap<Feature, f32>) -> bool {
@@ -192,8 +179,6 @@ pub struct Candidate {
     pub entry: Arc<CatalogEntry>,
     /// Its feature values in the pair.
     pub values: BTreeMap<Feature, f32>,
-    /// Matched term ids, most weighty first.
-    pub matched: Vec<u32>,
 }
 
 /// Scores candidates with a profile; best first (ties by id).
@@ -317,12 +302,13 @@ impl Engine {
             self.score_candidates(&query, &profile, &options.filters, &profile.features())?;
         let mut results = rank(&profile, scored);
         results.truncate(options.k);
+        let matched = self.matched_terms(&query, results.iter().map(|(_, c)| &*c.entry));
         Ok(results
             .into_iter()
-            .map(|(mut explanation, candidate)| {
+            .zip(matched)
+            .map(|((mut explanation, candidate), matched)| {
                 let doc = &candidate.entry.doc;
-                explanation.matched_terms =
-                    self.catalog.term_names(candidate.matched.iter().copied());
+                explanation.matched_terms = matched;
                 MatchHit {
                     id: doc.id.clone(),
                     kind: doc.kind,
@@ -336,6 +322,40 @@ impl Engine {
                 }
             })
             .collect())
+    }
+
+    /// The words each result shares with the query, weightiest first (in the
+    /// pair's demand → supply orientation).
+    fn matched_terms<'a>(
+        &self,
+        query: &Query,
+        results: impl Iterator<Item = &'a CatalogEntry>,
+    ) -> Vec<Vec<String>> {
+        let query_is_demand = is_demand(query.doc.kind);
+        let supply_kind = if query_is_demand {
+            query.doc.kind.counterpart()
+        } else {
+            query.doc.kind
+        };
+        let ids: Vec<Vec<u32>> = self.catalog.with_bm25(supply_kind, |bm25| {
+            results
+                .map(|entry| {
+                    let pair = if query_is_demand {
+                        bm25.pair(&query.terms, &entry.terms)
+                    } else {
+                        bm25.pair(&entry.terms, &query.terms)
+                    };
+                    pair.matched
+                        .iter()
+                        .take(MAX_MATCHED_TERMS)
+                        .map(|(t, _)| *t)
+                        .collect()
+                })
+                .collect()
+        });
+        ids.into_iter()
+            .map(|t| self.catalog.term_names(t.into_iter()))
+            .collect()
     }
 
     /// Candidates of the counterpart kind (BM25 ∪ ANN at the profile's depths,
@@ -357,7 +377,15 @@ impl Engine {
         let mut ids: Vec<String> = Vec::new();
         let mut seen: HashSet<String> = HashSet::new();
         if profile.candidates.bm25 > 0 {
-            let mut weighted: Vec<(u32, f32)> = query.terms.query_terms.clone();
+            // The query's most telling words: weight × idf among the targets.
+            let mut weighted: Vec<(u32, f32)> = self.catalog.with_bm25(target, |bm25| {
+                query
+                    .terms
+                    .query_terms
+                    .iter()
+                    .map(|(t, w)| (*t, w * bm25.idf(*t)))
+                    .collect()
+            });
             weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
             let words = self
                 .catalog
@@ -395,30 +423,39 @@ impl Engine {
             }
         }
         ids.retain(|id| *id != query.doc.id);
-        let mut scored = Vec::with_capacity(ids.len());
-        for entry in self.catalog.get_many(target, &ids) {
-            if !within_filters(&entry.doc, &filters, today) {
-                continue;
+        let entries: Vec<Arc<CatalogEntry>> = self
+            .catalog
+            .get_many(target, &ids)
+            .into_iter()
+            .filter(|entry| within_filters(&entry.doc, &filters, today))
+            .collect();
+        let cosines: Vec<Option<f32>> = match (&semantic, &query.vector) {
+            (Some(semantic), Some(vector)) => {
+                let ids: Vec<&str> = entries.iter().map(|e| e.doc.id.as_str()).collect();
+                semantic.vectors.cosines(target, vector, &ids)
             }
-            let vector = semantic
-                .as_ref()
-                .and_then(|s| s.vectors.vector(target, &entry.doc.id));
-            let q = (&query.doc, &query.terms, query.vector.as_deref());
-            let c = (&entry.doc, &entry.terms, vector.as_deref());
-            let (demand, supply) = if is_demand(query.doc.kind) {
-                (q, c)
-            } else {
-                (c, q)
-            };
-            let (values, matched) = pair_features(self, profile, wanted, demand, supply, now);
-            if passes(profile, demand.0, &values) {
-                scored.push(Candidate {
-                    entry,
-                    values,
-                    matched,
-                });
-            }
-        }
+            _ => vec![None; entries.len()],
+        };
+        let query_is_demand = is_demand(query.doc.kind);
+        let supply_kind = if query_is_demand {
+            target
+        } else {
+            query.doc.kind
+        };
+        let scored = self.catalog.with_bm25(supply_kind, |bm25| {
+            entries
+                .into_iter()
+                .zip(cosines)
+                .filter_map(|(entry, cosine)| {
+                    let q = (&query.doc, &query.terms);
+                    let c = (&entry.doc, &entry.terms);
+                    let (demand, supply) = if query_is_demand { (q, c) } else { (c, q) };
+                    let values = pair_features(bm25, profile, wanted, demand, supply, cosine, now);
+                    let keep = passes(profile, demand.0, &values);
+                    keep.then_some(Candidate { entry, values })
+                })
+                .collect()
+        });
         Ok(scored)
     }
 

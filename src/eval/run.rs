@@ -128,7 +128,6 @@ pub fn score_pool(pool: &Pool, profile: &RankProfile) -> EvalReport {
             .map(|c| Candidate {
                 entry: c.entry.clone(),
                 values: c.values.clone(),
-                matched: Vec::new(),
             })
             .collect();
         let ranking: Vec<String> = rank(profile, cloned)

@@ -54,7 +54,6 @@ fn clone_candidates(c: &[crate::engine::Candidate]) -> Vec<crate::engine::Candid
         .map(|c| crate::engine::Candidate {
             entry: c.entry.clone(),
             values: c.values.clone(),
-            matched: Vec::new(),
         })
         .collect()
 }

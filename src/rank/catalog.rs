@@ -3,7 +3,7 @@
 //! terms for pair BM25 — kept in step with the store by the engine's sync.
 //! Rebuilt from the store on start.
 
-use super::lexical::{pair_bm25, Collection, Interner, PairBm25, TermProfile};
+use super::lexical::{Bm25Scorer, Collection, Interner, TermProfile};
 use crate::model::{Document, Kind};
 use crate::store::Change;
 use rayon::prelude::*;
@@ -129,10 +129,12 @@ impl Catalog {
         Kind::ALL.iter().all(|k| self.len(*k) == 0)
     }
 
-    /// BM25 of the demand's words against a supply document of `supply_kind`.
-    pub fn bm25(&self, demand: &TermProfile, supply: &TermProfile, supply_kind: Kind) -> PairBm25 {
+    /// Runs `f` with a BM25 scorer over the statistics of `supply_kind`
+    /// (demand words against supply documents). The kind's catalog is read
+    /// locked meanwhile: `f` must not call back into the catalog.
+    pub fn with_bm25<R>(&self, supply_kind: Kind, f: impl FnOnce(&mut Bm25Scorer) -> R) -> R {
         let catalog = self.kinds[slot(supply_kind)].read().expect("catalog lock");
-        pair_bm25(demand, supply, &catalog.collection)
+        f(&mut Bm25Scorer::new(&catalog.collection))
     }
 
     /// Text of interned terms.

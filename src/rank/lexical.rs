@@ -193,35 +193,83 @@ pub struct PairBm25 {
 /// BM25 of `query`'s query terms against `doc`'s document terms, with the
 /// statistics of `doc`'s collection.
 pub fn pair_bm25(query: &TermProfile, doc: &TermProfile, collection: &Collection) -> PairBm25 {
-    let avg = collection.avg_len();
-    let norm = K1 * (1.0 - B + B * doc.doc_len / avg);
-    let mut best = 0.0;
-    let mut score = 0.0;
-    let mut matched = Vec::new();
-    let mut d = doc.doc_terms.iter().peekable();
-    for (term, weight) in &query.query_terms {
-        let idf = collection.idf(*term);
-        best += weight * idf * (K1 + 1.0);
-        while d.peek().is_some_and(|(t, _)| t < term) {
-            d.next();
-        }
-        if let Some((t, tf)) = d.peek() {
-            if t == term {
-                let contribution = weight * idf * tf * (K1 + 1.0) / (tf + norm);
-                score += contribution;
-                matched.push((*term, contribution));
-            }
+    Bm25Scorer::new(collection).pair(query, doc)
+}
+
+/// Pair BM25 of many pairs against one collection: each term's idf is
+/// computed once, however many pairs it occurs in.
+pub struct Bm25Scorer<'c> {
+    collection: &'c Collection,
+    avg_len: f32,
+    idf: HashMap<u32, f32>,
+}
+
+impl<'c> Bm25Scorer<'c> {
+    /// A scorer over the statistics of `collection` (the supply kind's).
+    pub fn new(collection: &'c Collection) -> Bm25Scorer<'c> {
+        Bm25Scorer {
+            collection,
+            avg_len: collection.avg_len(),
+            idf: HashMap::default(),
         }
     }
-    matched.sort_by(|a, b| b.1.total_cmp(&a.1));
-    PairBm25 {
-        score,
-        ratio: if best > 0.0 {
+
+    /// Inverse document frequency of a term in the collection.
+    pub fn idf(&mut self, term: u32) -> f32 {
+        let collection = self.collection;
+        *self.idf.entry(term).or_insert_with(|| collection.idf(term))
+    }
+
+    /// The pair's BM25 share of the query's best (see [`PairBm25::ratio`]).
+    pub fn ratio(&mut self, query: &TermProfile, doc: &TermProfile) -> f32 {
+        self.run(query, doc, None).1
+    }
+
+    /// The pair's BM25 with its matched terms, largest contribution first.
+    pub fn pair(&mut self, query: &TermProfile, doc: &TermProfile) -> PairBm25 {
+        let mut matched = Vec::new();
+        let (score, ratio) = self.run(query, doc, Some(&mut matched));
+        matched.sort_by(|a, b| b.1.total_cmp(&a.1));
+        PairBm25 {
+            score,
+            ratio,
+            matched,
+        }
+    }
+
+    /// (score, ratio), pushing matched terms and contributions when asked.
+    fn run(
+        &mut self,
+        query: &TermProfile,
+        doc: &TermProfile,
+        mut matched: Option<&mut Vec<(u32, f32)>>,
+    ) -> (f32, f32) {
+        let norm = K1 * (1.0 - B + B * doc.doc_len / self.avg_len);
+        let mut best = 0.0;
+        let mut score = 0.0;
+        let mut d = doc.doc_terms.iter().peekable();
+        for (term, weight) in &query.query_terms {
+            let idf = self.idf(*term);
+            best += weight * idf * (K1 + 1.0);
+            while d.peek().is_some_and(|(t, _)| t < term) {
+                d.next();
+            }
+            if let Some((t, tf)) = d.peek() {
+                if t == term {
+                    let contribution = weight * idf * tf * (K1 + 1.0) / (tf + norm);
+                    score += contribution;
+                    if let Some(m) = matched.as_deref_mut() {
+                        m.push((*term, contribution));
+                    }
+                }
+            }
+        }
+        let ratio = if best > 0.0 {
             (score / best).clamp(0.0, 1.0)
         } else {
             0.0
-        },
-        matched,
+        };
+        (score, ratio)
     }
 }
 

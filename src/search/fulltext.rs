@@ -29,13 +29,16 @@ use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Te
 
 /// Bumped whenever the schema or the analysis changes: an index of another
 /// version is rebuilt from the store.
-const SCHEMA_VERSION: u32 = 2;
+const SCHEMA_VERSION: u32 = 3;
 /// Weight of a title match relative to a body match.
 pub const TITLE_BOOST: f32 = 2.0;
 /// Weight of a match in tags, products, processes, certifications …
 pub const EXTRA_BOOST: f32 = 1.5;
 const WRITER_HEAP_BYTES: usize = 100_000_000;
 const SNIPPET_CHARS: usize = 160;
+/// Unfiltered candidate searches fetch `limit / STATUS_MARGIN_DIVISOR` extra
+/// hits to make up for those of another status.
+const STATUS_MARGIN_DIVISOR: usize = 4;
 
 /// Structured filters of a search. Codes are validated and canonicalised by [`Filters::parse`].
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,6 +56,14 @@ pub struct Filters {
 }
 
 impl Filters {
+    /// True when a filter other than status is set.
+    pub fn restricts_beyond_status(&self) -> bool {
+        self.region.is_some()
+            || self.industry.is_some()
+            || self.maturity.is_some()
+            || self.zjtx_level.is_some()
+    }
+
     /// Filters from user-supplied codes, refusing unknown ones with the field named.
     pub fn parse(
         region: Option<&str>,
@@ -107,6 +118,10 @@ struct Fields {
     title: Field,
     body: Field,
     extra: Field,
+    /// Title (twice), body and extra fields in one field, frequencies only:
+    /// matching's candidate search runs one term scorer per word on it
+    /// instead of one per word and field.
+    all: Field,
     region: Field,
     industry: Field,
     status: Field,
@@ -124,11 +139,17 @@ fn schema() -> (Schema, Fields) {
         .set_indexing_options(indexing.clone())
         .set_stored();
     let text = TextOptions::default().set_indexing_options(indexing);
+    let counted = TextOptions::default().set_indexing_options(
+        TextFieldIndexing::default()
+            .set_tokenizer(INDEX_TOKENIZER)
+            .set_index_option(IndexRecordOption::WithFreqs),
+    );
     let fields = Fields {
         id: builder.add_text_field("id", STRING | STORED | FAST),
         title: builder.add_text_field("title", stored_text.clone()),
         body: builder.add_text_field("body", stored_text),
         extra: builder.add_text_field("extra", text),
+        all: builder.add_text_field("all", counted),
         region: builder.add_text_field("region", STRING | FAST),
         industry: builder.add_text_field("industry", STRING | FAST),
         status: builder.add_text_field("status", STRING | FAST),
@@ -260,7 +281,11 @@ impl KindIndex {
         out.add_text(f.id, &doc.id);
         out.add_text(f.title, &doc.title);
         out.add_text(f.body, &doc.body);
-        out.add_text(f.extra, doc.extra_text());
+        let extra = doc.extra_text();
+        out.add_text(f.extra, &extra);
+        for text in [&doc.title, &doc.title, &doc.body, &extra] {
+            out.add_text(f.all, text);
+        }
         if let Some(region) = &doc.region {
             for prefix in RegionTable::path(region) {
                 out.add_text(f.region, prefix);
@@ -410,21 +435,78 @@ impl FullText {
     ) -> Result<Vec<(String, f32)>> {
         let index = self.kind(kind);
         let f = index.fields;
-        let parsed = ParsedQuery {
-            terms: terms.to_vec(),
-            phrases: Vec::new(),
-        };
-        let Some(text_query) = text_query(&f, &parsed) else {
+        if terms.is_empty() {
             return Ok(Vec::new());
-        };
-        let query = filtered(&f, text_query, filters);
+        }
+        let text_query = BooleanQuery::new(
+            terms
+                .iter()
+                .map(|t| {
+                    let q: Box<dyn Query> = Box::new(TermQuery::new(
+                        Term::from_field_text(f.all, t),
+                        IndexRecordOption::WithFreqs,
+                    ));
+                    (Occur::Should, q)
+                })
+                .collect(),
+        );
         let searcher = index.reader.searcher();
-        let top = searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
         let resolver = index.ids.resolver(&searcher)?;
-        Ok(top
-            .into_iter()
-            .filter_map(|(score, address)| resolver.id(address).map(|id| (id.to_string(), score)))
-            .collect())
+        let filtered_search = || -> Result<Vec<(String, f32)>> {
+            let query = filtered(&f, Box::new(text_query.clone()), filters);
+            let top =
+                searcher.search(&query, &TopDocs::with_limit(limit.max(1)).order_by_score())?;
+            Ok(top
+                .into_iter()
+                .filter_map(|(score, a)| resolver.id(a).map(|id| (id.to_string(), score)))
+                .collect())
+        };
+        if filters.restricts_beyond_status() {
+            return filtered_search();
+        }
+        // A bare disjunction of terms lets tantivy skip blocks that cannot
+        // reach the top (block-max WAND); a filter clause would turn it into a
+        // full evaluation of the union. So the status filter is checked on the
+        // hits' fast field, over a margin of extra hits; when the margin is
+        // not enough, the filtered search gives the exact answer.
+        let fetched = limit + limit / STATUS_MARGIN_DIVISOR;
+        let top = searcher.search(
+            &text_query,
+            &TopDocs::with_limit(fetched.max(1)).order_by_score(),
+        )?;
+        let exhausted = top.len() < fetched;
+        let wanted = filters.status.map(|s| s.as_str());
+        let mut status_ords: Vec<Option<(tantivy::columnar::StrColumn, Option<u64>)>> =
+            vec![None; searcher.segment_readers().len()];
+        let mut found = Vec::with_capacity(limit);
+        for (score, address) in top {
+            if found.len() == limit {
+                break;
+            }
+            if let Some(wanted) = wanted {
+                let slot = &mut status_ords[address.segment_ord as usize];
+                if slot.is_none() {
+                    let column = searcher
+                        .segment_reader(address.segment_ord)
+                        .fast_fields()
+                        .str("status")?
+                        .ok_or_else(|| Error::Internal("status is not a fast field".into()))?;
+                    let ord = column.dictionary().term_ord(wanted)?;
+                    *slot = Some((column, ord));
+                }
+                let (column, ord) = slot.as_ref().expect("filled above");
+                if ord.is_none_or(|ord| column.term_ords(address.doc_id).next() != Some(ord)) {
+                    continue;
+                }
+            }
+            if let Some(id) = resolver.id(address) {
+                found.push((id.to_string(), score));
+            }
+        }
+        if found.len() < limit && !exhausted {
+            return filtered_search();
+        }
+        Ok(found)
     }
 
     /// Number of documents (of every status) indexed for `kind`.

@@ -136,6 +136,23 @@ impl KindIndex {
         data.slot_of(id).map(|s| data.vector(s).to_vec())
     }
 
+    /// Cosine of `query` with the stored vector of each id (`None` for ids
+    /// without a live vector), under one read lock; a query of the wrong
+    /// dimension or with non-finite values has no cosines.
+    pub(crate) fn cosines(&self, query: &[f32], ids: &[&str]) -> Vec<Option<f32>> {
+        let mut query = query.to_vec();
+        if prepare(&mut query, self.dim).is_err() {
+            return vec![None; ids.len()];
+        }
+        let data = read(&self.data);
+        ids.iter()
+            .map(|id| {
+                data.slot_of(id)
+                    .map(|s| 1.0 - super::graph::distance(&query, data.vector(s)))
+            })
+            .collect()
+    }
+
     /// Applies upserts and deletes in order; a later item for an id wins.
     /// All vectors are checked before anything changes.
     pub(crate) fn apply_batch(&self, items: Vec<Item>) -> Result<()> {

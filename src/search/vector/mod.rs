@@ -309,6 +309,12 @@ impl VectorIndexes {
         self.kind(kind).vector(id)
     }
 
+    /// Cosine of `query` with each id's stored vector of `kind` (`None` where
+    /// the id has no live vector), in the order of `ids`.
+    pub fn cosines(&self, kind: Kind, query: &[f32], ids: &[&str]) -> Vec<Option<f32>> {
+        self.kind(kind).cosines(query, ids)
+    }
+
     /// Persists every kind with `seq` as the store sequence number reached.
     /// Kinds unchanged since the last persist keep their files. New files get
     /// new names and are fsynced; then the manifest is replaced atomically, so
