@@ -124,7 +124,7 @@ fn explanations_add_up_and_name_the_matched_words() {
         "{:?}",
         e.matched_terms
     );
-    let features: Vec<&str> = e.parts.iter().map(|p| p.feature.as_str()).collect();
+    let features: Vec<&str> = e.parts.iter().map(|p| p.feature.as_ref()).collect();
     for name in [
         "bm25",
         "cosine",

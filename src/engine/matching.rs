@@ -8,13 +8,14 @@ use crate::error::{Error, Result};
 use crate::model::codes::{industries, RegionTable};
 use crate::model::{Document, Kind, Status, ValidationError};
 use crate::rank::features::{self as f, Feature};
-use crate::rank::lexical::{Bm25Scorer, TermProfile};
+use crate::rank::lexical::TermProfile;
 use crate::rank::{score, CatalogEntry, Explanation, Fusion, RankProfile};
 use crate::search::fulltext::Filters;
 use crate::search::vector::VectorFilter;
 use chrono::{DateTime, Utc};
+use rustc_hash::FxHashSet;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Query words sent to the full-text index for BM25 candidates.
@@ -101,22 +102,20 @@ fn saturate(ratio: f32) -> f32 {
     ratio * (1.0 + BM25_SATURATION) / (ratio + BM25_SATURATION)
 }
 
-/// Feature values of a (demand, supply) pair; `cosine` is the pair's vector
-/// similarity when both have vectors.
+/// Feature values of a (demand, supply) pair; `bm25` is the pair's BM25
+/// ratio and `cosine` its vector similarity when both have vectors.
 fn pair_features(
-    bm25: &mut Bm25Scorer,
     profile: &RankProfile,
     wanted: &[Feature],
-    demand: (&Document, &TermProfile),
-    supply: (&Document, &TermProfile),
+    (d, s): (&Document, &Document),
+    bm25: f32,
     cosine: Option<f32>,
     now: DateTime<Utc>,
 ) -> BTreeMap<Feature, f32> {
-    let (d, s) = (demand.0, supply.0);
     let mut values = BTreeMap::new();
     for feature in wanted {
         let value = match feature {
-            Feature::Bm25 => saturate(bm25.ratio(demand.1, supply.1)),
+            Feature::Bm25 => saturate(bm25),
             Feature::Cosine => cosine.unwrap_or(0.0).clamp(0.0, 1.0),
             Feature::IndustryFit => f::industry_fit(d, s),
             Feature::RegionFit => f::region_fit(d, s),
@@ -375,7 +374,6 @@ impl Engine {
         filters.status = Some(filters.status.unwrap_or(Status::Open));
 
         let mut ids: Vec<String> = Vec::new();
-        let mut seen: HashSet<String> = HashSet::new();
         if profile.candidates.bm25 > 0 {
             // The query's most telling words: weight × idf among the targets.
             let mut weighted: Vec<(u32, f32)> = self.catalog.with_bm25(target, |bm25| {
@@ -390,14 +388,10 @@ impl Engine {
             let words = self
                 .catalog
                 .term_names(weighted.iter().take(MAX_QUERY_TERMS).map(|(t, _)| *t));
-            for (id, _) in
+            let found =
                 self.fulltext
-                    .candidates(target, &words, &filters, profile.candidates.bm25)?
-            {
-                if seen.insert(id.clone()) {
-                    ids.push(id);
-                }
-            }
+                    .candidates(target, &words, &filters, profile.candidates.bm25)?;
+            ids.extend(found.into_iter().map(|(id, _)| id));
         }
         let semantic = self.semantic();
         if let (Some(semantic), Some(vector)) = (&semantic, &query.vector) {
@@ -411,21 +405,24 @@ impl Engine {
                     status: filters.status,
                     exclude_id: (!query.doc.id.is_empty()).then(|| query.doc.id.clone()),
                 };
-                for (id, _) in
+                let found =
                     semantic
                         .vectors
-                        .search(target, vector, profile.candidates.ann, &filter)?
-                {
-                    if seen.insert(id.clone()) {
-                        ids.push(id);
-                    }
-                }
+                        .search(target, vector, profile.candidates.ann, &filter)?;
+                ids.extend(found.into_iter().map(|(id, _)| id));
             }
         }
-        ids.retain(|id| *id != query.doc.id);
+        // The union, first occurrence kept, without the query itself.
+        let mut seen: FxHashSet<&str> = FxHashSet::default();
+        seen.insert(&query.doc.id);
+        let unique: Vec<&str> = ids
+            .iter()
+            .map(String::as_str)
+            .filter(|id| seen.insert(id))
+            .collect();
         let entries: Vec<Arc<CatalogEntry>> = self
             .catalog
-            .get_many(target, &ids)
+            .get_many(target, &unique)
             .into_iter()
             .filter(|entry| within_filters(&entry.doc, &filters, today))
             .collect();
@@ -442,16 +439,30 @@ impl Engine {
         } else {
             query.doc.kind
         };
+        let wants_bm25 = wanted.contains(&Feature::Bm25);
         let scored = self.catalog.with_bm25(supply_kind, |bm25| {
+            // The query's side is weighed once when it is the demand.
+            let weighed_query = (wants_bm25 && query_is_demand).then(|| bm25.weigh(&query.terms));
             entries
                 .into_iter()
                 .zip(cosines)
                 .filter_map(|(entry, cosine)| {
-                    let q = (&query.doc, &query.terms);
-                    let c = (&entry.doc, &entry.terms);
-                    let (demand, supply) = if query_is_demand { (q, c) } else { (c, q) };
-                    let values = pair_features(bm25, profile, wanted, demand, supply, cosine, now);
-                    let keep = passes(profile, demand.0, &values);
+                    let lexical = match &weighed_query {
+                        Some(weighed) => bm25.ratio(weighed, &entry.terms),
+                        None if wants_bm25 => {
+                            let weighed = bm25.weigh(&entry.terms);
+                            bm25.ratio(&weighed, &query.terms)
+                        }
+                        None => 0.0,
+                    };
+                    let (demand, supply) = if query_is_demand {
+                        (&query.doc, &entry.doc)
+                    } else {
+                        (&entry.doc, &query.doc)
+                    };
+                    let values =
+                        pair_features(profile, wanted, (demand, supply), lexical, cosine, now);
+                    let keep = passes(profile, demand, &values);
                     keep.then_some(Candidate { entry, values })
                 })
                 .collect()

@@ -7,7 +7,7 @@ use super::lexical::{Bm25Scorer, Collection, Interner, TermProfile};
 use crate::model::{Document, Kind};
 use crate::store::Change;
 use rayon::prelude::*;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -97,10 +97,10 @@ impl Catalog {
     }
 
     /// Entries of several ids of one kind (missing ones skipped), in order.
-    pub fn get_many(&self, kind: Kind, ids: &[String]) -> Vec<Arc<CatalogEntry>> {
+    pub fn get_many(&self, kind: Kind, ids: &[&str]) -> Vec<Arc<CatalogEntry>> {
         let catalog = self.kinds[slot(kind)].read().expect("catalog lock");
         ids.iter()
-            .filter_map(|id| catalog.entries.get(id).cloned())
+            .filter_map(|id| catalog.entries.get(*id).cloned())
             .collect()
     }
 

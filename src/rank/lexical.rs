@@ -220,15 +220,27 @@ impl<'c> Bm25Scorer<'c> {
         *self.idf.entry(term).or_insert_with(|| collection.idf(term))
     }
 
+    /// The query side of a pair weighed once: each query term's weight × idf.
+    pub fn weigh(&mut self, query: &TermProfile) -> WeighedQuery {
+        let terms: Vec<(u32, f32)> = query
+            .query_terms
+            .iter()
+            .map(|(term, weight)| (*term, weight * self.idf(*term) * (K1 + 1.0)))
+            .collect();
+        let best = terms.iter().map(|(_, w)| w).sum();
+        WeighedQuery { terms, best }
+    }
+
     /// The pair's BM25 share of the query's best (see [`PairBm25::ratio`]).
-    pub fn ratio(&mut self, query: &TermProfile, doc: &TermProfile) -> f32 {
+    pub fn ratio(&self, query: &WeighedQuery, doc: &TermProfile) -> f32 {
         self.run(query, doc, None).1
     }
 
     /// The pair's BM25 with its matched terms, largest contribution first.
     pub fn pair(&mut self, query: &TermProfile, doc: &TermProfile) -> PairBm25 {
+        let query = self.weigh(query);
         let mut matched = Vec::new();
-        let (score, ratio) = self.run(query, doc, Some(&mut matched));
+        let (score, ratio) = self.run(&query, doc, Some(&mut matched));
         matched.sort_by(|a, b| b.1.total_cmp(&a.1));
         PairBm25 {
             score,
@@ -239,24 +251,21 @@ impl<'c> Bm25Scorer<'c> {
 
     /// (score, ratio), pushing matched terms and contributions when asked.
     fn run(
-        &mut self,
-        query: &TermProfile,
+        &self,
+        query: &WeighedQuery,
         doc: &TermProfile,
         mut matched: Option<&mut Vec<(u32, f32)>>,
     ) -> (f32, f32) {
         let norm = K1 * (1.0 - B + B * doc.doc_len / self.avg_len);
-        let mut best = 0.0;
         let mut score = 0.0;
         let mut d = doc.doc_terms.iter().peekable();
-        for (term, weight) in &query.query_terms {
-            let idf = self.idf(*term);
-            best += weight * idf * (K1 + 1.0);
+        for (term, weight) in &query.terms {
             while d.peek().is_some_and(|(t, _)| t < term) {
                 d.next();
             }
             if let Some((t, tf)) = d.peek() {
                 if t == term {
-                    let contribution = weight * idf * tf * (K1 + 1.0) / (tf + norm);
+                    let contribution = weight * tf / (tf + norm);
                     score += contribution;
                     if let Some(m) = matched.as_deref_mut() {
                         m.push((*term, contribution));
@@ -264,13 +273,21 @@ impl<'c> Bm25Scorer<'c> {
                 }
             }
         }
-        let ratio = if best > 0.0 {
-            (score / best).clamp(0.0, 1.0)
+        let ratio = if query.best > 0.0 {
+            (score / query.best).clamp(0.0, 1.0)
         } else {
             0.0
         };
         (score, ratio)
     }
+}
+
+/// Query terms with their BM25 weight (query weight × idf × (k1 + 1)),
+/// sorted by term, and the score of a document matching all at saturation.
+#[derive(Debug, Clone, Default)]
+pub struct WeighedQuery {
+    terms: Vec<(u32, f32)>,
+    best: f32,
 }
 
 #[cfg(test)]

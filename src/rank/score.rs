@@ -4,13 +4,14 @@
 use super::features::Feature;
 use super::profile::{Combine, RankProfile};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 /// One term of a score.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Part {
     /// Feature name (`boost:<feature>` for a boost).
-    pub feature: String,
+    pub feature: Cow<'static, str>,
     /// Feature value in [0, 1] (for RRF: the reciprocal rank 1/(k + rank)).
     pub value: f32,
     /// Effective weight: `contribution = weight × value` (for a boost: the factor).
@@ -86,7 +87,7 @@ pub fn weighted(profile: &RankProfile, values: &BTreeMap<Feature, f32>) -> Expla
                 + db * share(&supply, &profile.supply_side, *f);
             let value = values.get(f).copied().unwrap_or(0.0);
             Part {
-                feature: f.as_str().to_string(),
+                feature: Cow::Borrowed(f.as_str()),
                 value,
                 weight,
                 contribution: weight * value,
@@ -111,7 +112,7 @@ pub fn rrf(
             let weight = profile.demand_side.get(f).copied().unwrap_or(1.0);
             let value = 1.0 / (k + *rank as f32);
             Part {
-                feature: f.as_str().to_string(),
+                feature: Cow::Borrowed(f.as_str()),
                 value,
                 weight,
                 contribution: weight * value,
@@ -134,7 +135,7 @@ fn apply_boosts(
         if value >= boost.min {
             let boosted = score * boost.factor;
             parts.push(Part {
-                feature: format!("boost:{}", boost.feature),
+                feature: Cow::Owned(format!("boost:{}", boost.feature)),
                 value,
                 weight: boost.factor,
                 contribution: boosted - score,

@@ -21,10 +21,10 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use sled::transaction::{ConflictableTransactionError, TransactionError};
 use sled::Transactional;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 
 const SEQ_KEY: &[u8] = b"seq";
 
@@ -49,6 +49,9 @@ pub struct Store {
     profiles: sled::Tree,
     keys: sled::Tree,
     write_lock: Mutex<()>,
+    /// Latest version of each profile read or written so far (profiles are
+    /// read on every match; they change only through [`Store::put_profile`]).
+    latest_profiles: RwLock<HashMap<String, RankProfile>>,
     /// First sequence number of a write applied in sled's memory but not yet
     /// flushed (0: none). Readers of the change log stop before it, so the
     /// indexes never reflect a write a crash could still take back.
@@ -170,6 +173,7 @@ impl Store {
             keys: db.open_tree("keys")?,
             db,
             write_lock: Mutex::new(()),
+            latest_profiles: RwLock::default(),
             unflushed: AtomicU64::new(0),
         };
         store.last_seq()?;
@@ -442,7 +446,23 @@ impl Store {
 
     /// The latest version of a rank profile.
     pub fn profile(&self, name: &str) -> Result<Option<RankProfile>> {
-        Ok(self.latest_profile(name)?.map(|(_, s)| s.profile))
+        let cached = self
+            .latest_profiles
+            .read()
+            .ok()
+            .and_then(|c| c.get(name).cloned());
+        if cached.is_some() {
+            return Ok(cached);
+        }
+        let _guard = self
+            .write_lock
+            .lock()
+            .map_err(|_| Error::Internal("store lock poisoned".into()))?;
+        let latest = self.latest_profile(name)?.map(|(_, s)| s.profile);
+        if let (Some(profile), Ok(mut cache)) = (&latest, self.latest_profiles.write()) {
+            cache.insert(name.to_string(), profile.clone());
+        }
+        Ok(latest)
     }
 
     /// One version of a rank profile.
@@ -477,6 +497,9 @@ impl Store {
         self.profiles
             .insert(profile_key(&profile.name, version), bytes)?;
         self.db.flush()?;
+        if let Ok(mut cache) = self.latest_profiles.write() {
+            cache.insert(profile.name.clone(), profile.clone());
+        }
         Ok(profile)
     }
 
@@ -517,5 +540,30 @@ impl Store {
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_saved_profile_version_is_read_at_once_and_after_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let shipped = RankProfile::shipped().remove(0);
+        let name = shipped.name.clone();
+        store.seed_profile(shipped.clone()).unwrap();
+        // The first read fills the cache; a later save must not be hidden by it.
+        let first = store.profile(&name).unwrap().unwrap();
+        let mut edited = first.clone();
+        edited.candidates.bm25 += 1;
+        let saved = store.put_profile(edited, ProfileOrigin::Operator).unwrap();
+        assert_eq!(saved.version, first.version + 1);
+        assert_eq!(store.profile(&name).unwrap(), Some(saved.clone()));
+        assert_eq!(store.profile("no-such").unwrap(), None);
+        drop(store);
+        let store = Store::open(dir.path()).unwrap();
+        assert_eq!(store.profile(&name).unwrap(), Some(saved));
     }
 }

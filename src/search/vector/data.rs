@@ -3,7 +3,7 @@
 //! position in insertion order), which is also the id the graph knows them by.
 
 use super::filter::VectorMeta;
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 
 /// Entries of one kind, append-only until compacted.
 #[derive(Debug, Clone, Default)]

@@ -307,7 +307,13 @@ impl KindIndex {
                     } else {
                         (data.live_count() - usize::from(excluded.is_some()), 1.0)
                     };
-                    let found = graph_search(&graph, &query, k, ef, &accept, Some(selectivity))?;
+                    // The graph holds tombstones too: the share of its nodes
+                    // a search may keep is the selectivity among live ones
+                    // times the live share.
+                    let live_share = data.live_count() as f64
+                        / (data.live_count() + data.tombstones()).max(1) as f64;
+                    let share = selectivity * live_share;
+                    let found = graph_search(&graph, &query, k, ef, &accept, Some(share))?;
                     if found.len() < k.min(available) {
                         // The graph came back short (e.g. a filter it could not
                         // route through): the exact answer is always right.
@@ -325,9 +331,12 @@ impl KindIndex {
     }
 }
 
+/// Spare factor of an unfiltered graph search over the neighbours expected to pass.
+const OVERFETCH_SPARE: f64 = 1.1;
+
 /// Graph search keeping only slots `accept` takes.
 ///
-/// With `overfetch: Some(selectivity)` (the estimated share of live vectors
+/// With `overfetch: Some(share)` (the estimated share of the graph's nodes
 /// `accept` takes) the graph is first searched unfiltered, on hnsw_rs's fast
 /// path, for enough neighbours that `k` of them should pass, which are then
 /// filtered; this also absorbs tombstones and the excluded id. When that
@@ -350,12 +359,10 @@ fn graph_search(
             .take(k)
             .collect()
     };
-    if let Some(selectivity) = overfetch {
-        let fetch = if selectivity >= 1.0 {
-            k + k.div_ceil(2) + 1
-        } else {
-            k + (2.0 * k as f64 / selectivity.max(0.01)).ceil() as usize
-        };
+    if let Some(share) = overfetch {
+        // Enough that `k` should pass, with 10% to spare for the estimate's
+        // error, and one for the excluded id.
+        let fetch = (OVERFETCH_SPARE * k as f64 / share.max(0.01)).ceil() as usize + 1;
         let found = keep(graph.search(query, fetch, ef.max(fetch), None)?);
         if found.len() >= k {
             return Ok(found);
