@@ -2,7 +2,7 @@
 //! and GB/T 4754-2017 industries, converted from `../shared/corpora-src` by
 //! `corpora/tools/convert_codes.py` and embedded at compile time.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::LazyLock;
 
 const REGIONS_TSV: &str = include_str!("../../corpora/codes/regions.tsv");
@@ -40,7 +40,7 @@ pub struct RegionTable {
 /// The embedded region table.
 pub fn regions() -> &'static RegionTable {
     static TABLE: LazyLock<RegionTable> = LazyLock::new(|| {
-        let mut by_code = HashMap::new();
+        let mut by_code = HashMap::default();
         for line in REGIONS_TSV.lines().skip(1) {
             let cols: Vec<&str> = line.split('\t').collect();
             if cols.len() < 4 {
@@ -158,7 +158,7 @@ pub struct IndustryTable {
 /// The embedded industry table.
 pub fn industries() -> &'static IndustryTable {
     static TABLE: LazyLock<IndustryTable> = LazyLock::new(|| {
-        let mut by_code = HashMap::new();
+        let mut by_code = HashMap::default();
         for line in INDUSTRIES_TSV.lines().skip(1) {
             let cols: Vec<&str> = line.split('\t').collect();
             if cols.len() < 5 {
@@ -231,10 +231,18 @@ impl IndustryTable {
     /// The section letter and every ancestor code of a canonical code, from the
     /// top: `3811` → `C`, `38`, `381`, `3811`.
     pub fn path(&self, code: &str) -> Vec<String> {
-        let mut path = Vec::new();
+        self.path_refs(code)
+            .into_iter()
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// Like [`IndustryTable::path`], borrowing the codes from the table.
+    pub fn path_refs(&self, code: &str) -> Vec<&str> {
+        let mut path = Vec::with_capacity(4);
         let mut current = self.by_code.get(code);
         while let Some(industry) = current {
-            path.push(industry.code.clone());
+            path.push(industry.code.as_str());
             current = industry.parent.as_deref().and_then(|p| self.by_code.get(p));
         }
         path.reverse();
