@@ -331,8 +331,8 @@ impl KindIndex {
     }
 }
 
-/// Spare factor of an unfiltered graph search over the neighbours expected to pass.
-const OVERFETCH_SPARE: f64 = 1.1;
+/// Standard deviations of spare in an unfiltered graph search's over-fetch.
+const OVERFETCH_DEVIATIONS: f64 = 3.0;
 
 /// Graph search keeping only slots `accept` takes.
 ///
@@ -360,9 +360,10 @@ fn graph_search(
             .collect()
     };
     if let Some(share) = overfetch {
-        // Enough that `k` should pass, with 10% to spare for the estimate's
-        // error, and one for the excluded id.
-        let fetch = (OVERFETCH_SPARE * k as f64 / share.max(0.01)).ceil() as usize + 1;
+        // Enough that `k` should pass with three standard deviations to
+        // spare (passing is roughly binomial), and one for the excluded id.
+        let wanted = k as f64 + OVERFETCH_DEVIATIONS * (k as f64).sqrt();
+        let fetch = (wanted / share.max(0.01)).ceil() as usize + 1;
         let found = keep(graph.search(query, fetch, ef.max(fetch), None)?);
         if found.len() >= k {
             return Ok(found);
