@@ -98,6 +98,16 @@ fn is_demand(kind: Kind) -> bool {
     matches!(kind, Kind::Need | Kind::Request)
 }
 
+/// The kind whose statistics score pair BM25 for a query of `query_kind`:
+/// the supply side's, whichever side asks.
+fn supply_kind_for(query_kind: Kind) -> Kind {
+    if is_demand(query_kind) {
+        query_kind.counterpart()
+    } else {
+        query_kind
+    }
+}
+
 fn saturate(ratio: f32) -> f32 {
     ratio * (1.0 + BM25_SATURATION) / (ratio + BM25_SATURATION)
 }
@@ -331,11 +341,7 @@ impl Engine {
         results: impl Iterator<Item = &'a CatalogEntry>,
     ) -> Vec<Vec<String>> {
         let query_is_demand = is_demand(query.doc.kind);
-        let supply_kind = if query_is_demand {
-            query.doc.kind.counterpart()
-        } else {
-            query.doc.kind
-        };
+        let supply_kind = supply_kind_for(query.doc.kind);
         let ids: Vec<Vec<u32>> = self.catalog.with_bm25(supply_kind, |bm25| {
             results
                 .map(|entry| {
@@ -434,11 +440,7 @@ impl Engine {
             _ => vec![None; entries.len()],
         };
         let query_is_demand = is_demand(query.doc.kind);
-        let supply_kind = if query_is_demand {
-            target
-        } else {
-            query.doc.kind
-        };
+        let supply_kind = supply_kind_for(query.doc.kind);
         let wants_bm25 = wanted.contains(&Feature::Bm25);
         let scored = self.catalog.with_bm25(supply_kind, |bm25| {
             // The query's side is weighed once when it is the demand.

@@ -190,12 +190,6 @@ pub struct PairBm25 {
     pub matched: Vec<(u32, f32)>,
 }
 
-/// BM25 of `query`'s query terms against `doc`'s document terms, with the
-/// statistics of `doc`'s collection.
-pub fn pair_bm25(query: &TermProfile, doc: &TermProfile, collection: &Collection) -> PairBm25 {
-    Bm25Scorer::new(collection).pair(query, doc)
-}
-
 /// Pair BM25 of many pairs against one collection: each term's idf is
 /// computed once, however many pairs it occurs in.
 pub struct Bm25Scorer<'c> {
@@ -309,9 +303,9 @@ mod tests {
         let mut collection = Collection::default();
         docs.iter().for_each(|d| collection.add(d));
         let query = profile(&interner, "锂电池正极材料", "");
-        let first = pair_bm25(&query, &docs[0], &collection);
-        let second = pair_bm25(&query, &docs[1], &collection);
-        let third = pair_bm25(&query, &docs[2], &collection);
+        let first = Bm25Scorer::new(&collection).pair(&query, &docs[0]);
+        let second = Bm25Scorer::new(&collection).pair(&query, &docs[1]);
+        let third = Bm25Scorer::new(&collection).pair(&query, &docs[2]);
         assert!(first.score > second.score && second.score > 0.0);
         assert_eq!(third.score, 0.0);
         assert!(first.ratio > 0.0 && first.ratio <= 1.0);
