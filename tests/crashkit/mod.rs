@@ -85,6 +85,9 @@ pub struct Proc {
     pub log: Arc<Mutex<Vec<String>>>,
     lines: Receiver<String>,
     stdout: Option<Receiver<String>>,
+    /// The thread reading standard error; joined once the process has exited,
+    /// so that [`Proc::stderr`] then holds every line the process wrote.
+    stderr_reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Proc {
@@ -115,7 +118,7 @@ impl Proc {
         let (tx, lines) = mpsc::channel();
         let stderr = child.stderr.take().unwrap();
         let kept = log.clone();
-        std::thread::spawn(move || {
+        let stderr_reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines() {
                 let Ok(line) = line else { break };
                 kept.lock().unwrap().push(line.clone());
@@ -137,6 +140,7 @@ impl Proc {
             log,
             lines,
             stdout,
+            stderr_reader: Some(stderr_reader),
         }
     }
 
@@ -182,6 +186,15 @@ impl Proc {
     pub fn kill9(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        self.finish_stderr();
+    }
+
+    /// After the process has exited: waits until its standard error is read
+    /// to the end (the pipe closes with the process).
+    fn finish_stderr(&mut self) {
+        if let Some(reader) = self.stderr_reader.take() {
+            let _ = reader.join();
+        }
     }
 
     /// Waits (at most `wait`) for the process to exit by itself.
@@ -189,6 +202,7 @@ impl Proc {
         let deadline = Instant::now() + wait;
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                self.finish_stderr();
                 return Some(status);
             }
             if Instant::now() >= deadline {
