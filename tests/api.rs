@@ -5,9 +5,9 @@
 
 mod common;
 
-use common::{achievement, need, request, supplier};
+use common::{achievement, need, request, serve_in_process, supplier};
 use duijie::api::ratelimit::Rate;
-use duijie::api::{serve, AppState, ServiceConfig};
+use duijie::api::{AppState, ServiceConfig};
 use duijie::model::{Contact, Document};
 use duijie::store::Role;
 use duijie::Engine;
@@ -87,32 +87,19 @@ fn fixture() -> Vec<Document> {
     ]
 }
 
+/// Serves `engine` (or, with none, a service still loading) with `config`
+/// until [`stop`]; the server keeps `dir` alive.
 fn start(engine: Option<Arc<Engine>>, config: ServiceConfig, dir: tempfile::TempDir) -> Server {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
     let state = match &engine {
         Some(engine) => AppState::ready(engine.clone(), config).unwrap(),
         None => AppState::loading(config),
     };
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let served = state.clone();
-    let thread = std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            serve(listener, served, async move {
-                let _ = stopped.await;
-            })
-            .await
-        })
+    let (addr, thread) = serve_in_process(state.clone(), async move {
+        let _ = stopped.await;
     });
     Server {
-        base,
+        base: format!("http://{addr}"),
         engine,
         state,
         stop: Some(stop),

@@ -4,9 +4,11 @@
 //! documents, profiles and keys — exactly the writes up to the snapshot's
 //! sequence number. Damaged snapshots and non-empty targets are refused.
 
-mod child;
+mod crashkit;
 
-use child::{add_key, agent, call, duijie, index_sizes, small_corpora, wait_ready, Server};
+use crashkit::{
+    add_key, agent, call, copy_dir, corpus_slice, duijie, encode, index_sizes, wait_ready, Server,
+};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -23,10 +25,9 @@ enum Ack {
     Deleted { id: String, seq: u64 },
 }
 
-fn need_json(id: &str, title: &str) -> String {
+fn need_json(id: &str, title: &str) -> Value {
     json!({"id": id, "title": title, "body": format!("{title}：备份恢复测试需求，锂电池正极材料。"),
            "region": "520102", "industry": "C38", "budget": 10.0})
-    .to_string()
 }
 
 /// Creates needs (and deletes every fourth one again) until `stop`.
@@ -126,20 +127,12 @@ fn flip_byte(path: &Path, at: usize) {
     std::fs::write(path, bytes).unwrap();
 }
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
-    }
-}
-
 #[test]
 fn a_snapshot_taken_while_serving_and_writing_restores_the_same_state() {
     let started = Instant::now();
     let root = tempfile::tempdir().unwrap();
     let corpora = root.path().join("corpora");
-    small_corpora(&corpora, 60);
+    corpus_slice(&corpora, 0, 60);
     let data = root.path().join("data");
     let writers = 3;
     let keys: Vec<String> = (0..writers)
@@ -167,7 +160,7 @@ fn a_snapshot_taken_while_serving_and_writing_restores_the_same_state() {
         "PUT",
         &format!("{base}/v1/profiles/ops-tech"),
         Some(&operator),
-        Some(&profile.to_string()),
+        Some(&profile),
     )
     .unwrap();
     assert_eq!(status, 201, "{saved}");
@@ -176,7 +169,7 @@ fn a_snapshot_taken_while_serving_and_writing_restores_the_same_state() {
 
     // The admin route takes the token of admin.json only.
     let snapshot_url = format!("{base}/v1/admin/snapshot");
-    let body = json!({"dir": root.path().join("unused")}).to_string();
+    let body = json!({"dir": root.path().join("unused")});
     let (status, reply) = call(&http, "POST", &snapshot_url, None, Some(&body)).unwrap();
     assert_eq!(status, 401, "{reply}");
     let (status, reply) = call(&http, "POST", &snapshot_url, Some(&operator), Some(&body)).unwrap();
@@ -188,7 +181,7 @@ fn a_snapshot_taken_while_serving_and_writing_restores_the_same_state() {
     let admin: Value =
         serde_json::from_slice(&std::fs::read(data.join("admin.json")).unwrap()).unwrap();
     let token = admin["token"].as_str().unwrap();
-    let relative = json!({"dir": "relative/dir"}).to_string();
+    let relative = json!({"dir": "relative/dir"});
     let (status, reply) = call(&http, "POST", &snapshot_url, Some(token), Some(&relative)).unwrap();
     assert_eq!(status, 422, "{reply}");
     assert_eq!(reply["field"], "dir");
@@ -336,11 +329,7 @@ fn a_snapshot_taken_while_serving_and_writing_restores_the_same_state() {
             count += 1;
         }
         for index in ["store", "fulltext", "vector"] {
-            assert_eq!(
-                sizes[&(index.to_string(), kind.clone())],
-                count,
-                "{index} {kind}: {sizes:?}"
-            );
+            assert_eq!(sizes.get(index, kind), count, "{index} {kind}: {sizes:?}");
         }
     }
     let (live_id, live_title) = expected
@@ -401,8 +390,4 @@ fn a_snapshot_taken_while_serving_and_writing_restores_the_same_state() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!target.exists());
     eprintln!("backup round trip in {:?}", started.elapsed());
-}
-
-fn encode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

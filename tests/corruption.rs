@@ -142,7 +142,7 @@ fn damaged_indexes_and_model_are_rebuilt_with_a_warning() {
     garble(&data.join("encoder.model"));
     let corpora = tmp.path().join("corpora");
     let server = Server::start(&data, &corpora, Duration::from_secs(120));
-    let http = agent();
+    let http = agent(Duration::from_secs(20));
     wait_ready(&http, &server.base, Duration::from_secs(60));
     let stderr = server.proc.stderr();
     for warning in [

@@ -27,7 +27,7 @@ mod crashkit;
 
 use crashkit::{
     add_key, agent, answers, assert_same_ranking, call, corpus_slice, duijie, duijie_ok,
-    index_sizes, loaded, shipped, stats_agree, truncate_half, wait_ready, Proc, Server,
+    index_sizes, loaded, shipped, stats_agree, truncate_half, wait_ready, Proc, Server, KINDS,
 };
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -217,7 +217,7 @@ fn client_round(c: Client, mut docs: Vec<Tracked>) -> (Vec<Tracked>, usize) {
         acks,
         killed,
     } = c;
-    let agent = agent();
+    let agent = agent(Duration::from_secs(20));
     let mut rng = ChaCha8Rng::seed_from_u64(SEED ^ ((round as u64) << 8) ^ client as u64);
     let mut acked = 0;
     for op in 0..10_000 {
@@ -469,11 +469,11 @@ fn acknowledged_writes_survive_kill_9() {
     let corpora = tmp.path().join("corpora");
     corpus_slice(&corpora, 0, CORPUS_PER_KIND);
     let keys: Vec<String> = (0..CLIENTS)
-        .map(|c| add_key(&data, &format!("崩溃测试企业{c}")))
+        .map(|c| add_key(&data, "sme", &format!("崩溃测试企业{c}")))
         .collect();
     let pool = Arc::new(Pool::load());
     let mut rng = ChaCha8Rng::seed_from_u64(SEED);
-    let http = agent();
+    let http = agent(Duration::from_secs(20));
     let mut docs: Vec<Vec<Tracked>> = vec![Vec::new(); CLIENTS];
     let (mut acked_total, mut in_flight, mut in_flight_applied) = (0usize, 0usize, 0usize);
     let (mut checked_docs, mut check_requests, mut startup_kills) = (0usize, 0usize, 0usize);
@@ -517,7 +517,10 @@ fn acknowledged_writes_survive_kill_9() {
                 }
             }
         }
-        for (kind, store, fulltext, vector) in index_sizes(&http, &base) {
+        let sizes = index_sizes(&http, &base);
+        for kind in KINDS {
+            let store = sizes.get("store", kind);
+            let (fulltext, vector) = (sizes.get("fulltext", kind), sizes.get("vector", kind));
             if store != fulltext || store != vector {
                 problems.push(format!(
                     "{kind}: {store} documents in the store, {fulltext} in the full-text index, {vector} in the vector index"

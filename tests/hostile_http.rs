@@ -7,8 +7,8 @@
 
 mod common;
 
-use common::{need, supplier};
-use duijie::api::{serve, AppState, ServiceConfig};
+use common::{need, serve_in_process, supplier};
+use duijie::api::{AppState, ServiceConfig};
 use duijie::store::Role;
 use duijie::Engine;
 use serde_json::{json, Value};
@@ -58,20 +58,7 @@ static SERVER: LazyLock<Server> = LazyLock::new(|| {
         ..ServiceConfig::default()
     };
     let state = AppState::ready(Arc::new(engine), config).unwrap();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    listener.set_nonblocking(true).unwrap();
-    let addr = listener.local_addr().unwrap();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .unwrap();
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            serve(listener, state, std::future::pending()).await
-        })
-    });
+    let (addr, _) = serve_in_process(state, std::future::pending());
     Server {
         addr,
         key,

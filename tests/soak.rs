@@ -7,9 +7,11 @@
 //! after a restart (`duijie stats`), with what the writers were told; and
 //! the server's RSS after the run stays within twice its RSS after warm-up.
 
-mod child;
+mod crashkit;
 
-use child::{add_key, agent, call, duijie, index_sizes, small_corpora, wait_ready, Server};
+use crashkit::{
+    add_key, agent, call, corpus_slice, duijie, encode, index_sizes, wait_ready, Server, KINDS,
+};
 use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};
@@ -23,7 +25,6 @@ const READERS: usize = 12;
 const WRITERS: usize = 4;
 /// Writes per second per writer: under the per-key limit (20/s), so no 429 is expected.
 const WRITES_PER_SECOND: f64 = 12.0;
-const KINDS: [&str; 4] = ["need", "achievement", "request", "supplier"];
 
 /// What the clients saw.
 #[derive(Default)]
@@ -46,7 +47,7 @@ impl Tally {
         method: &str,
         url: &str,
         key: Option<&str>,
-        body: Option<&str>,
+        body: Option<&Value>,
     ) -> Option<(u16, Value)> {
         let started = Instant::now();
         let result = call(http, method, url, key, body);
@@ -119,10 +120,6 @@ fn known_documents(corpora: &Path) -> Vec<Known> {
     known
 }
 
-fn encode(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
-}
-
 fn reader(
     seed: u64,
     base: String,
@@ -178,7 +175,7 @@ fn reader(
                 "POST",
                 &format!("{base}/v1/match"),
                 None,
-                Some(&json!({"text": doc.title, "kind": doc.kind, "k": 10}).to_string()),
+                Some(&json!({"text": doc.title, "kind": doc.kind, "k": 10})),
             ),
             85..=94 => tally.call(
                 &http,
@@ -205,7 +202,7 @@ fn reader(
     }
 }
 
-fn document(kind: &str, id: &str, n: u64, rng: &mut impl Rng) -> String {
+fn document(kind: &str, id: &str, n: u64, rng: &mut impl Rng) -> Value {
     let topics = [
         "锂电池正极材料",
         "铝合金压铸",
@@ -224,7 +221,6 @@ fn document(kind: &str, id: &str, n: u64, rng: &mut impl Rng) -> String {
                     "industry": "3670", "products": [topic], "capacity": 1000.0,
                     "volume_unit": "件"}),
     }
-    .to_string()
 }
 
 /// Creates, updates and deletes its own needs and supplier profiles at a
@@ -326,7 +322,7 @@ fn mixed_load_keeps_indexes_consistent_without_errors_or_memory_growth() {
     let warm_up = Duration::from_secs((seconds / 8).clamp(3, 60));
     let root = tempfile::tempdir().unwrap();
     let corpora = root.path().join("corpora");
-    small_corpora(&corpora, 300);
+    corpus_slice(&corpora, 0, 300);
     let known = Arc::new(known_documents(&corpora));
     let data = root.path().join("data");
     let keys: Vec<String> = (0..WRITERS)
@@ -429,12 +425,7 @@ fn mixed_load_keeps_indexes_consistent_without_errors_or_memory_growth() {
     // The store holds what the writers were told, and the indexes agree with it.
     let mut expected: BTreeMap<String, u64> = KINDS
         .iter()
-        .map(|k| {
-            (
-                k.to_string(),
-                initial[&("store".to_string(), k.to_string())],
-            )
-        })
+        .map(|k| (k.to_string(), initial.get("store", k)))
         .collect();
     for kind in live.values() {
         *expected.get_mut(*kind).unwrap() += 1;
@@ -444,7 +435,7 @@ fn mixed_load_keeps_indexes_consistent_without_errors_or_memory_growth() {
     for kind in KINDS {
         for index in ["store", "fulltext", "vector"] {
             assert_eq!(
-                sizes[&(index.to_string(), kind.to_string())],
+                sizes.get(index, kind),
                 expected[kind],
                 "{index} {kind}: {sizes:?}"
             );

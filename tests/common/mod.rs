@@ -1,7 +1,38 @@
-//! Shared helpers for the integration tests: valid sample documents of each kind.
+//! Shared helpers for the integration tests: valid sample documents of each
+//! kind, and the HTTP service served in-process on a random loopback port.
 #![allow(dead_code)]
 
+use duijie::api::{serve, AppState};
 use duijie::model::{CoopMode, Document, Kind, Maturity, ZjtxLevel};
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// Serves `state` on a random loopback port from a thread of its own, on a
+/// tokio runtime of its own (two workers), until `shutdown` completes.
+/// Returns the bound address (listening already when this returns) and the
+/// thread, which ends with the result of [`serve`].
+pub fn serve_in_process(
+    state: Arc<AppState>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> (SocketAddr, JoinHandle<duijie::Result<()>>) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    let thread = std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            serve(listener, state, shutdown).await
+        })
+    });
+    (addr, thread)
+}
 
 /// A valid technology need.
 pub fn need(id: &str, title: &str, body: &str) -> Document {

@@ -1,10 +1,12 @@
-//! Child-process harness of the crash and corruption tests: the `duijie`
-//! binary run on a data directory, its standard error collected line by
-//! line (so a test can wait for a line, then kill), `kill -9`, and an HTTP
-//! client that reports every status as a value.
+//! Child-process harness of the crash, corruption, backup and soak tests:
+//! the `duijie` binary run on a data directory, slices of the shipped corpus,
+//! keys made before a start, its standard error collected line by line (so a
+//! test can wait for a line, then kill), `kill -9` or SIGTERM, the server's
+//! RSS, and an HTTP client that reports every status as a value.
 #![allow(dead_code)]
 
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
@@ -16,6 +18,8 @@ use std::time::{Duration, Instant};
 pub const BIN: &str = env!("CARGO_BIN_EXE_duijie");
 /// Logging of the children: warnings, and the engine's progress at info.
 pub const LOG_FILTER: &str = "warn,duijie=info";
+/// The document kinds, as the API and `/metrics` name them.
+pub const KINDS: [&str; 4] = ["need", "achievement", "request", "supplier"];
 
 /// Writes lines `skip..skip + per_kind` of each shipped corpus file into `dir`.
 pub fn corpus_slice(dir: &Path, skip: usize, per_kind: usize) {
@@ -68,11 +72,12 @@ pub fn json_lines(text: &str) -> Vec<Value> {
         .collect()
 }
 
-/// Creates an API key with `duijie keys add` (no server may hold the store).
-pub fn add_key(data: &Path, party: &str) -> String {
+/// Creates an API key of `role` for `party` with `duijie keys add` (no
+/// server may hold the store); returns the key.
+pub fn add_key(data: &Path, role: &str, party: &str) -> String {
     let (out, _) = duijie_ok(
         data,
-        &["--json", "keys", "add", "--role", "sme", "--party", party],
+        &["--json", "keys", "add", "--role", role, "--party", party],
     );
     let v: Value = serde_json::from_str(out.trim()).unwrap();
     v["key"].as_str().unwrap().to_string()
@@ -177,6 +182,11 @@ impl Proc {
         }
     }
 
+    /// Process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Standard error so far, as one text.
     pub fn stderr(&self) -> String {
         self.log.lock().unwrap().join("\n")
@@ -264,13 +274,47 @@ impl Server {
             env,
         )
     }
+
+    /// Process id.
+    pub fn pid(&self) -> u32 {
+        self.proc.pid()
+    }
+
+    /// Resident set size in KiB (VmRSS of /proc/PID/status).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("VmRSS in /proc/PID/status")
+    }
+
+    /// Stops the server with SIGTERM (it finishes requests, syncs and
+    /// persists) and waits (at most 60 s) for it to exit; asserts a clean exit.
+    pub fn stop(mut self) {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.pid().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        match self.proc.wait_exit(Duration::from_secs(60)) {
+            Some(status) => assert!(
+                status.success(),
+                "serve exited with {status}: {}",
+                self.proc.stderr()
+            ),
+            None => panic!("serve did not stop after SIGTERM"),
+        }
+    }
 }
 
-/// An HTTP client that reports every status as a value.
-pub fn agent() -> ureq::Agent {
+/// An HTTP client that reports every status as a value and gives up on a
+/// request after `timeout`.
+pub fn agent(timeout: Duration) -> ureq::Agent {
     ureq::Agent::config_builder()
         .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
+        .timeout_global(Some(timeout))
         .build()
         .into()
 }
@@ -308,50 +352,81 @@ pub fn call(
     ))
 }
 
-/// Polls `/readyz` (bounded by `wait`) until the indexes reflect the store.
+/// Polls `/readyz` (bounded by `wait`) until the indexes reflect the store;
+/// the panic when they do not names the last answer.
 pub fn wait_ready(agent: &ureq::Agent, base: &str, wait: Duration) {
     let deadline = Instant::now() + wait;
     loop {
-        if let Ok((200, _)) = call(agent, "GET", &format!("{base}/readyz"), None, None) {
-            return;
-        }
+        let last = match call(agent, "GET", &format!("{base}/readyz"), None, None) {
+            Ok((200, _)) => return,
+            Ok((status, body)) => format!("{status} {body}"),
+            Err(e) => e.to_string(),
+        };
         assert!(
             Instant::now() < deadline,
-            "{base}/readyz not ready within {wait:?}"
+            "{base}/readyz not ready within {wait:?}: {last}"
         );
         // Polling readiness, bounded by the deadline.
         std::thread::sleep(Duration::from_millis(20));
     }
 }
 
-/// Documents per kind in the store, the full-text index and the vector
-/// index, from `/metrics`: `(kind, store, fulltext, vector)`.
-pub fn index_sizes(agent: &ureq::Agent, base: &str) -> Vec<(String, u64, u64, u64)> {
-    let (status, text) = call(agent, "GET", &format!("{base}/metrics"), None, None).unwrap();
+/// Document counts of `/metrics`: the `duijie_store_documents` and
+/// `duijie_index_documents` gauges, keyed by (index, kind) with index
+/// `store`, `fulltext` or `vector`.
+pub struct IndexSizes(pub BTreeMap<(String, String), u64>);
+
+impl IndexSizes {
+    /// Documents of `kind` in `index` (`store`, `fulltext` or `vector`);
+    /// panics when `/metrics` had no such gauge.
+    pub fn get(&self, index: &str, kind: &str) -> u64 {
+        *self
+            .0
+            .get(&(index.to_string(), kind.to_string()))
+            .unwrap_or_else(|| panic!("no `{index}` count of `{kind}` in /metrics: {self:?}"))
+    }
+}
+
+impl std::fmt::Debug for IndexSizes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// Reads the document counts of the store and both indexes from `/metrics`.
+pub fn index_sizes(agent: &ureq::Agent, base: &str) -> IndexSizes {
+    let (status, body) = call(agent, "GET", &format!("{base}/metrics"), None, None).unwrap();
     assert_eq!(status, 200);
-    let text = text.as_str().unwrap_or_default().to_string();
-    let gauge = |prefix: &str| -> u64 {
-        text.lines()
-            .find_map(|l| l.strip_prefix(prefix))
-            .and_then(|v| v.trim().parse::<f64>().ok())
-            .map(|v| v as u64)
-            .unwrap_or_else(|| panic!("no `{prefix}` in /metrics"))
-    };
-    ["need", "achievement", "request", "supplier"]
-        .iter()
-        .map(|kind| {
-            (
-                kind.to_string(),
-                gauge(&format!("duijie_store_documents{{kind=\"{kind}\"}}")),
-                gauge(&format!(
-                    "duijie_index_documents{{index=\"fulltext\",kind=\"{kind}\"}}"
-                )),
-                gauge(&format!(
-                    "duijie_index_documents{{index=\"vector\",kind=\"{kind}\"}}"
-                )),
-            )
-        })
-        .collect()
+    let text = body.as_str().unwrap().to_string();
+    let mut sizes = BTreeMap::new();
+    for line in text.lines() {
+        let Some((name, rest)) = line.split_once('{') else {
+            continue;
+        };
+        if name != "duijie_index_documents" && name != "duijie_store_documents" {
+            continue;
+        }
+        let (labels, value) = rest.split_once('}').unwrap();
+        let label = |key: &str| {
+            labels
+                .split(',')
+                .find_map(|l| l.strip_prefix(&format!("{key}=\"")))
+                .map(|v| v.trim_end_matches('"').to_string())
+        };
+        let index = if name == "duijie_store_documents" {
+            "store".to_string()
+        } else {
+            label("index").unwrap()
+        };
+        let value: f64 = value.trim().parse().unwrap();
+        sizes.insert((index, label("kind").unwrap()), value as u64);
+    }
+    IndexSizes(sizes)
+}
+
+/// Percent-encodes `s` for a query string.
+pub fn encode(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// A data directory loaded with `per_kind` documents of each shipped corpus
@@ -401,7 +476,7 @@ pub fn answers(data: &Path) -> (Vec<Value>, Vec<Value>, String) {
 pub fn stats_agree(data: &Path) -> (Value, String) {
     let (out, stderr) = duijie_ok(data, &["--json", "stats"]);
     let stats: Value = serde_json::from_str(out.trim()).unwrap();
-    for kind in ["need", "achievement", "request", "supplier"] {
+    for kind in KINDS {
         let store = &stats["documents"][kind];
         assert!(store.as_u64().unwrap() > 0, "{stats}");
         assert_eq!(store, &stats["fulltext"][kind], "{stats}");
