@@ -2,7 +2,7 @@
 //! metadata, live or tombstoned. Entries are addressed by their slot (the
 //! position in insertion order), which is also the id the graph knows them by.
 
-use super::filter::VectorMeta;
+use super::filter::{PackedMeta, VectorMeta};
 use rustc_hash::FxHashMap as HashMap;
 
 /// Entries of one kind, append-only until compacted.
@@ -11,6 +11,8 @@ pub(crate) struct Data {
     dim: usize,
     ids: Vec<Box<str>>,
     metas: Vec<VectorMeta>,
+    /// `metas` packed, for the filter scan.
+    packed: Vec<PackedMeta>,
     live: Vec<bool>,
     /// `ids.len() * dim` floats, slot after slot.
     vectors: Vec<f32>,
@@ -71,6 +73,12 @@ impl Data {
         &self.metas[slot]
     }
 
+    /// Packed metadata of a slot.
+    #[inline]
+    pub(crate) fn packed(&self, slot: usize) -> &PackedMeta {
+        &self.packed[slot]
+    }
+
     /// True when the slot exists and is not tombstoned.
     #[inline]
     pub(crate) fn is_live(&self, slot: usize) -> bool {
@@ -100,6 +108,7 @@ impl Data {
             self.n_live += 1;
         }
         self.ids.push(id);
+        self.packed.push(PackedMeta::of(&meta));
         self.metas.push(meta);
         self.live.push(live);
         self.vectors.extend_from_slice(vector);
@@ -110,6 +119,7 @@ impl Data {
     pub(crate) fn upsert(&mut self, id: &str, vector: &[f32], meta: VectorMeta) -> Upserted {
         if let Some(old) = self.slot_of(id) {
             if self.vector(old) == vector {
+                self.packed[old] = PackedMeta::of(&meta);
                 self.metas[old] = meta;
                 return Upserted::MetaOnly;
             }

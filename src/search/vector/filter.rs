@@ -36,11 +36,114 @@ impl VectorFilter {
     }
 }
 
+/// A region or industry code packed for prefix tests that touch no heap
+/// memory: the filter scan over a million vectors reads these, not strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Code {
+    /// No code.
+    Absent,
+    /// A code of one to nine ASCII digits (`len` keeps leading zeros).
+    Digits {
+        /// The digits read as a number.
+        value: u32,
+        /// How many digits.
+        len: u8,
+    },
+    /// Anything else (empty, letters, ten digits or more): only the string can tell.
+    Other,
+}
+
+/// Powers of ten up to 10^9.
+const POW10: [u32; 10] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+];
+
+impl Code {
+    /// Packs an optional code.
+    pub(crate) fn of(code: Option<&str>) -> Code {
+        match code {
+            None => Code::Absent,
+            Some(s)
+                if (1..POW10.len()).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_digit()) =>
+            {
+                Code::Digits {
+                    value: s.parse().unwrap_or(0),
+                    len: s.len() as u8,
+                }
+            }
+            Some(_) => Code::Other,
+        }
+    }
+
+    /// Whether `self`, read as a prefix, begins `code`; `None` when only the
+    /// strings can tell.
+    #[inline]
+    fn begins(self, code: Code) -> Option<bool> {
+        match (self, code) {
+            (_, Code::Absent) => Some(false),
+            (Code::Digits { value: p, len: pl }, Code::Digits { value, len }) => {
+                Some(pl <= len && value / POW10[usize::from(len - pl)] == p)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A [`VectorMeta`] packed for the filter scan (no heap pointers).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PackedMeta {
+    region: Code,
+    industry: Code,
+    status: Status,
+}
+
+impl PackedMeta {
+    /// Packs the metadata.
+    pub(crate) fn of(meta: &VectorMeta) -> PackedMeta {
+        PackedMeta {
+            region: Code::of(meta.region.as_deref()),
+            industry: Code::of(meta.industry.as_deref()),
+            status: meta.status,
+        }
+    }
+}
+
+/// A prefix condition: the string and its packed form.
+#[derive(Debug, Clone)]
+struct Prefix {
+    text: String,
+    code: Code,
+}
+
+impl Prefix {
+    fn new(text: String) -> Prefix {
+        let code = Code::of(Some(&text));
+        Prefix { text, code }
+    }
+
+    /// True when `packed` (or, when the packed forms cannot tell, `full`) begins with the prefix.
+    #[inline]
+    fn begins(&self, packed: Code, full: Option<&str>) -> bool {
+        self.code
+            .begins(packed)
+            .unwrap_or_else(|| full.is_some_and(|s| s.starts_with(self.text.as_str())))
+    }
+}
+
 /// A [`VectorFilter`]'s metadata conditions, canonicalised once per search.
 #[derive(Debug, Clone)]
 pub(crate) struct MetaMatcher {
-    region: Option<String>,
-    industry: Option<String>,
+    region: Option<Prefix>,
+    industry: Option<Prefix>,
     status: Option<Status>,
 }
 
@@ -60,30 +163,27 @@ impl MetaMatcher {
             .as_deref()
             .map(|i| i.trim().to_string());
         MetaMatcher {
-            region,
-            industry,
+            region: region.map(Prefix::new),
+            industry: industry.map(Prefix::new),
             status: filter.status,
         }
     }
 
-    /// True when the metadata satisfies every condition.
+    /// True when the metadata satisfies every condition. `packed` must be
+    /// `meta` packed; `meta` is read only where the packed form cannot tell.
     #[inline]
-    pub(crate) fn matches(&self, meta: &VectorMeta) -> bool {
-        if let Some(status) = self.status {
-            if meta.status != status {
+    pub(crate) fn matches(&self, packed: &PackedMeta, meta: &VectorMeta) -> bool {
+        if self.status.is_some_and(|s| s != packed.status) {
+            return false;
+        }
+        if let Some(prefix) = &self.region {
+            if !prefix.begins(packed.region, meta.region.as_deref()) {
                 return false;
             }
         }
-        if let Some(prefix) = &self.region {
-            match &meta.region {
-                Some(region) if region.starts_with(prefix.as_str()) => {}
-                _ => return false,
-            }
-        }
         if let Some(prefix) = &self.industry {
-            match &meta.industry {
-                Some(industry) if industry.starts_with(prefix.as_str()) => {}
-                _ => return false,
+            if !prefix.begins(packed.industry, meta.industry.as_deref()) {
+                return false;
             }
         }
         true
@@ -112,7 +212,7 @@ mod tests {
                 status: s,
                 exclude_id: None,
             })
-            .matches(&m)
+            .matches(&PackedMeta::of(&m), &m)
         };
         assert!(f(None, None, None));
         assert!(f(Some("52"), None, None));
@@ -127,6 +227,40 @@ mod tests {
             region_prefix: Some("52".into()),
             ..VectorFilter::default()
         })
-        .matches(&bare));
+        .matches(&PackedMeta::of(&bare), &bare));
+    }
+
+    /// The packed test agrees with the string test on every pair of these,
+    /// leading zeros, over-long prefixes and non-digit codes included.
+    #[test]
+    fn packed_prefixes_agree_with_strings() {
+        let codes = [
+            None,
+            Some(""),
+            Some("0"),
+            Some("01"),
+            Some("0123"),
+            Some("3811"),
+            Some("38"),
+            Some("520102"),
+            Some("52"),
+            Some("5201029999"),
+            Some("C3811"),
+            Some("C"),
+        ];
+        for prefix in codes.iter().flatten() {
+            let wanted = Prefix::new(prefix.to_string());
+            for code in codes {
+                let by_string = code.is_some_and(|c| c.starts_with(prefix));
+                assert_eq!(
+                    wanted.begins(Code::of(code), code),
+                    by_string,
+                    "prefix {prefix:?} of {code:?}"
+                );
+            }
+        }
+        assert_eq!(Code::of(Some("0123")), Code::Digits { value: 123, len: 4 });
+        assert_eq!(Code::of(Some("C38")), Code::Other);
+        assert_eq!(Code::of(None), Code::Absent);
     }
 }
