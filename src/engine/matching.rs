@@ -7,7 +7,7 @@ use super::Engine;
 use crate::error::{Error, Result};
 use crate::model::codes::{industries, RegionTable};
 use crate::model::{Document, Kind, Status, ValidationError};
-use crate::rank::features::{self as f, Feature};
+use crate::rank::features::{self as f, Feature, FeatureValues};
 use crate::rank::lexical::TermProfile;
 use crate::rank::{score, CatalogEntry, Explanation, Fusion, RankProfile};
 use crate::search::fulltext::Filters;
@@ -15,7 +15,6 @@ use crate::search::vector::VectorFilter;
 use chrono::{DateTime, Utc};
 use rustc_hash::FxHashSet;
 use serde::Serialize;
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// Query words sent to the full-text index for BM25 candidates.
@@ -121,8 +120,8 @@ fn pair_features(
     bm25: f32,
     cosine: Option<f32>,
     now: DateTime<Utc>,
-) -> BTreeMap<Feature, f32> {
-    let mut values = BTreeMap::new();
+) -> FeatureValues {
+    let mut values = FeatureValues::default();
     for feature in wanted {
         let value = match feature {
             Feature::Bm25 => saturate(bm25),
@@ -144,12 +143,12 @@ fn pair_features(
     values
 }
 
-fn passes(profile: &RankProfile, demand: &Document, values: &BTreeMap<Feature, f32>) -> bool {
+fn passes(profile: &RankProfile, demand: &Document, values: &FeatureValues) -> bool {
     profile.constraints.iter().all(|c| {
         if c.when_mandatory && !demand.certs_mandatory {
             return true;
         }
-        values.get(&c.feature).is_none_or(|v| *v >= c.min)
+        values.get(c.feature).is_none_or(|v| v >= c.min)
     })
 }
 
@@ -183,17 +182,24 @@ fn within_filters(doc: &Document, filters: &Filters, today: chrono::NaiveDate) -
 }
 
 /// A candidate with its feature values.
+#[derive(Clone)]
 pub struct Candidate {
     /// The candidate document's catalog entry.
     pub entry: Arc<CatalogEntry>,
     /// Its feature values in the pair.
-    pub values: BTreeMap<Feature, f32>,
+    pub values: FeatureValues,
 }
 
-/// Scores candidates with a profile; best first (ties by id).
-pub fn rank(profile: &RankProfile, scored: Vec<Candidate>) -> Vec<(Explanation, Candidate)> {
+/// Scores candidates with a profile and returns the best `limit`, best first
+/// (ties by id), each with its explanation. Every candidate is scored; only
+/// those returned are explained.
+pub fn rank(
+    profile: &RankProfile,
+    scored: Vec<Candidate>,
+    limit: usize,
+) -> Vec<(Explanation, Candidate)> {
     let ranks = |feature: Feature| -> Vec<usize> {
-        let value = |i: usize| scored[i].values.get(&feature).copied().unwrap_or(0.0);
+        let value = |i: usize| scored[i].values.value(feature);
         let mut order: Vec<usize> = (0..scored.len()).collect();
         order.sort_by(|a, b| value(*b).total_cmp(&value(*a)));
         let mut rank = vec![0; scored.len()];
@@ -202,34 +208,47 @@ pub fn rank(profile: &RankProfile, scored: Vec<Candidate>) -> Vec<(Explanation, 
         }
         rank
     };
-    let explanations: Vec<Explanation> = match profile.fusion {
-        Fusion::Weighted => scored
-            .iter()
-            .map(|c| score::weighted(profile, &c.values))
-            .collect(),
-        Fusion::Rrf { k } => {
+    let fused_ranks: Vec<[(Feature, usize); 2]> = match profile.fusion {
+        Fusion::Weighted => Vec::new(),
+        Fusion::Rrf { .. } => {
             let (bm25, cosine) = (ranks(Feature::Bm25), ranks(Feature::Cosine));
-            scored
-                .iter()
-                .enumerate()
-                .map(|(i, c)| {
-                    score::rrf(
-                        profile,
-                        k,
-                        &c.values,
-                        &[(Feature::Bm25, bm25[i]), (Feature::Cosine, cosine[i])],
-                    )
-                })
+            bm25.into_iter()
+                .zip(cosine)
+                .map(|(b, c)| [(Feature::Bm25, b), (Feature::Cosine, c)])
                 .collect()
         }
     };
-    let mut results: Vec<(Explanation, Candidate)> = explanations.into_iter().zip(scored).collect();
-    results.sort_by(|a, b| {
-        b.0.score
-            .total_cmp(&a.0.score)
-            .then_with(|| a.1.entry.doc.id.cmp(&b.1.entry.doc.id))
-    });
-    results
+    let scores: Vec<f32> = scored
+        .iter()
+        .enumerate()
+        .map(|(i, c)| match profile.fusion {
+            Fusion::Weighted => score::weighted_score(profile, &c.values),
+            Fusion::Rrf { k } => score::rrf_score(profile, k, &c.values, &fused_ranks[i]),
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..scored.len()).collect();
+    let best_first = |a: &usize, b: &usize| {
+        scores[*b]
+            .total_cmp(&scores[*a])
+            .then_with(|| scored[*a].entry.doc.id.cmp(&scored[*b].entry.doc.id))
+    };
+    if limit < order.len() {
+        order.select_nth_unstable_by(limit, best_first);
+        order.truncate(limit);
+    }
+    order.sort_by(best_first);
+    let mut slots: Vec<Option<Candidate>> = scored.into_iter().map(Some).collect();
+    order
+        .into_iter()
+        .filter_map(|i| {
+            let candidate = slots[i].take()?;
+            let explanation = match profile.fusion {
+                Fusion::Weighted => score::weighted(profile, &candidate.values),
+                Fusion::Rrf { k } => score::rrf(profile, k, &candidate.values, &fused_ranks[i]),
+            };
+            Some((explanation, candidate))
+        })
+        .collect()
 }
 
 impl Engine {
@@ -309,8 +328,7 @@ impl Engine {
         let profile = self.resolve_profile(options.profile.as_deref(), target)?;
         let scored =
             self.score_candidates(&query, &profile, &options.filters, &profile.features())?;
-        let mut results = rank(&profile, scored);
-        results.truncate(options.k);
+        let results = rank(&profile, scored, options.k);
         let matched = self.matched_terms(&query, results.iter().map(|(_, c)| &*c.entry));
         Ok(results
             .into_iter()

@@ -123,16 +123,8 @@ pub fn score_pool(pool: &Pool, profile: &RankProfile) -> EvalReport {
     let mut queries = Vec::new();
     for (query_id, candidates) in &pool.candidates {
         let grades = &pool.grades[query_id];
-        let cloned: Vec<Candidate> = candidates
-            .iter()
-            .map(|c| Candidate {
-                entry: c.entry.clone(),
-                values: c.values.clone(),
-            })
-            .collect();
-        let ranking: Vec<String> = rank(profile, cloned)
+        let ranking: Vec<String> = rank(profile, candidates.clone(), EVAL_DEPTH)
             .into_iter()
-            .take(EVAL_DEPTH)
             .map(|(_, c)| c.entry.doc.id.clone())
             .collect();
         queries.push(QueryScores {

@@ -40,22 +40,13 @@ fn subset(p: &Pool, ids: &[String]) -> Pool {
     Pool {
         candidates: ids
             .iter()
-            .map(|q| (q.clone(), clone_candidates(&p.candidates[q])))
+            .map(|q| (q.clone(), p.candidates[q].clone()))
             .collect(),
         grades: ids
             .iter()
             .map(|q| (q.clone(), p.grades[q].clone()))
             .collect(),
     }
-}
-
-fn clone_candidates(c: &[crate::engine::Candidate]) -> Vec<crate::engine::Candidate> {
-    c.iter()
-        .map(|c| crate::engine::Candidate {
-            entry: c.entry.clone(),
-            values: c.values.clone(),
-        })
-        .collect()
 }
 
 /// Coordinate ascent over the weights the base profile uses.

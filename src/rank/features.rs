@@ -79,6 +79,48 @@ impl Feature {
     }
 }
 
+/// The feature values of one pair, one slot per [`Feature`]: scoring reads
+/// hundreds of these per match, so no map and no allocation.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct FeatureValues([Option<f32>; Feature::ALL.len()]);
+
+impl FeatureValues {
+    /// The value of `feature`, when computed.
+    #[inline]
+    pub fn get(&self, feature: Feature) -> Option<f32> {
+        self.0[feature as usize]
+    }
+
+    /// The value of `feature`, 0 when not computed.
+    #[inline]
+    pub fn value(&self, feature: Feature) -> f32 {
+        self.get(feature).unwrap_or(0.0)
+    }
+
+    /// Sets the value of `feature`.
+    #[inline]
+    pub fn insert(&mut self, feature: Feature, value: f32) {
+        self.0[feature as usize] = Some(value);
+    }
+
+    /// The computed values, in [`Feature::ALL`] order.
+    pub fn iter(&self) -> impl Iterator<Item = (Feature, f32)> + '_ {
+        Feature::ALL
+            .iter()
+            .filter_map(|f| self.get(*f).map(|v| (*f, v)))
+    }
+}
+
+impl FromIterator<(Feature, f32)> for FeatureValues {
+    fn from_iter<I: IntoIterator<Item = (Feature, f32)>>(iter: I) -> Self {
+        let mut values = FeatureValues::default();
+        for (feature, value) in iter {
+            values.insert(feature, value);
+        }
+        values
+    }
+}
+
 impl fmt::Display for Feature {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -309,6 +351,27 @@ mod tests {
         d.industry = code.map(str::to_string);
         d.chain = chain.map(str::to_string);
         d
+    }
+
+    #[test]
+    fn feature_values_keep_each_feature_in_its_own_slot() {
+        let values: FeatureValues = Feature::ALL
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (*f, i as f32))
+            .collect();
+        for (i, f) in Feature::ALL.iter().enumerate() {
+            assert_eq!(values.get(*f), Some(i as f32), "{f}");
+        }
+        let one: FeatureValues = [(Feature::CertFit, 0.25)].into_iter().collect();
+        assert_eq!(
+            one.iter().collect::<Vec<_>>(),
+            vec![(Feature::CertFit, 0.25)]
+        );
+        assert_eq!(
+            (one.get(Feature::Bm25), one.value(Feature::Bm25)),
+            (None, 0.0)
+        );
     }
 
     #[test]

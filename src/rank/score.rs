@@ -1,8 +1,8 @@
 //! Turning a candidate's feature values into a score with an explanation
 //! whose contributions add up to the score.
 
-use super::features::Feature;
-use super::profile::{Combine, RankProfile};
+use super::features::{Feature, FeatureValues};
+use super::profile::{Boost, Combine, RankProfile};
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::collections::BTreeMap;
@@ -35,35 +35,33 @@ pub struct Explanation {
     pub matched_terms: Vec<String>,
 }
 
-fn side_score(
-    weights: &BTreeMap<Feature, f32>,
-    values: &BTreeMap<Feature, f32>,
-) -> Option<(f32, f32)> {
+fn side_score(weights: &BTreeMap<Feature, f32>, values: &FeatureValues) -> Option<(f32, f32)> {
     let total: f32 = weights.values().sum();
     if total <= 0.0 {
         return None;
     }
-    let sum: f32 = weights
-        .iter()
-        .map(|(f, w)| w * values.get(f).copied().unwrap_or(0.0))
-        .sum();
+    let sum: f32 = weights.iter().map(|(f, w)| w * values.value(*f)).sum();
     Some((sum / total, total))
 }
 
-/// Weighted fusion: each side is the weighted mean of its features; the pair
-/// score combines the sides; contributions are attributed so they add up.
-pub fn weighted(profile: &RankProfile, values: &BTreeMap<Feature, f32>) -> Explanation {
+/// The two sides of a weighted score and how they combine.
+struct Sides {
+    /// Demand side: (score, total weight), when it has weights.
+    demand: Option<(f32, f32)>,
+    /// Supply side, likewise.
+    supply: Option<(f32, f32)>,
+    /// The combined score, before boosts.
+    score: f32,
+    /// How much the combined score moves per unit of each side's score.
+    per_demand: f32,
+    per_supply: f32,
+}
+
+fn sides(profile: &RankProfile, values: &FeatureValues) -> Sides {
     let demand = side_score(&profile.demand_side, values);
     let supply = side_score(&profile.supply_side, values);
-    // Per feature, the share of each side's total weight (a side's score is Σ share × value).
-    let share = |side: &Option<(f32, f32)>, weights: &BTreeMap<Feature, f32>, f: Feature| {
-        side.map_or(0.0, |(_, total)| {
-            weights.get(&f).copied().unwrap_or(0.0) / total
-        })
-    };
     let (a, b) = (demand.map_or(0.0, |s| s.0), supply.map_or(0.0, |s| s.0));
-    // Effective weight of feature f = da × share_demand(f) + db × share_supply(f).
-    let (score, da, db) = match (demand, supply) {
+    let (score, per_demand, per_supply) = match (demand, supply) {
         (Some(_), None) => (a, 1.0, 0.0),
         (None, Some(_)) => (b, 0.0, 1.0),
         (None, None) => (0.0, 0.0, 0.0),
@@ -79,13 +77,51 @@ pub fn weighted(profile: &RankProfile, values: &BTreeMap<Feature, f32>) -> Expla
             }
         },
     };
+    Sides {
+        demand,
+        supply,
+        score,
+        per_demand,
+        per_supply,
+    }
+}
+
+/// The boosts that apply to a pair, with the feature value that triggered each.
+fn applied_boosts<'a>(
+    profile: &'a RankProfile,
+    values: &'a FeatureValues,
+) -> impl Iterator<Item = (&'a Boost, f32)> + 'a {
+    profile.boosts.iter().filter_map(|boost| {
+        let value = values.value(boost.feature);
+        (value >= boost.min).then_some((boost, value))
+    })
+}
+
+/// The score [`weighted`] explains, without building the explanation.
+pub fn weighted_score(profile: &RankProfile, values: &FeatureValues) -> f32 {
+    applied_boosts(profile, values).fold(sides(profile, values).score, |score, (boost, _)| {
+        score * boost.factor
+    })
+}
+
+/// Weighted fusion: each side is the weighted mean of its features; the pair
+/// score combines the sides; contributions are attributed so they add up.
+pub fn weighted(profile: &RankProfile, values: &FeatureValues) -> Explanation {
+    let sides = sides(profile, values);
+    // Per feature, the share of each side's total weight (a side's score is Σ share × value).
+    let share = |side: &Option<(f32, f32)>, weights: &BTreeMap<Feature, f32>, f: Feature| {
+        side.map_or(0.0, |(_, total)| {
+            weights.get(&f).copied().unwrap_or(0.0) / total
+        })
+    };
+    // Effective weight of feature f = per_demand × share_demand(f) + per_supply × share_supply(f).
     let mut parts: Vec<Part> = Feature::ALL
         .iter()
         .filter(|f| profile.demand_side.contains_key(f) || profile.supply_side.contains_key(f))
         .map(|f| {
-            let weight = da * share(&demand, &profile.demand_side, *f)
-                + db * share(&supply, &profile.supply_side, *f);
-            let value = values.get(f).copied().unwrap_or(0.0);
+            let weight = sides.per_demand * share(&sides.demand, &profile.demand_side, *f)
+                + sides.per_supply * share(&sides.supply, &profile.supply_side, *f);
+            let value = values.value(*f);
             Part {
                 feature: Cow::Borrowed(f.as_str()),
                 value,
@@ -94,8 +130,35 @@ pub fn weighted(profile: &RankProfile, values: &BTreeMap<Feature, f32>) -> Expla
             }
         })
         .collect();
-    let score = apply_boosts(profile, values, score, &mut parts);
+    let score = apply_boosts(profile, values, sides.score, &mut parts);
+    let (a, b) = (
+        sides.demand.map_or(0.0, |s| s.0),
+        sides.supply.map_or(0.0, |s| s.0),
+    );
     finish(score, a, b, parts)
+}
+
+/// The parts of a reciprocal-rank fusion: (feature, weight, 1/(k + rank)).
+fn rrf_terms<'a>(
+    profile: &'a RankProfile,
+    k: f32,
+    ranks: &'a [(Feature, usize)],
+) -> impl Iterator<Item = (Feature, f32, f32)> + 'a {
+    ranks.iter().map(move |(f, rank)| {
+        let weight = profile.demand_side.get(f).copied().unwrap_or(1.0);
+        (*f, weight, 1.0 / (k + *rank as f32))
+    })
+}
+
+/// The score [`rrf`] explains, without building the explanation.
+pub fn rrf_score(
+    profile: &RankProfile,
+    k: f32,
+    values: &FeatureValues,
+    ranks: &[(Feature, usize)],
+) -> f32 {
+    let base: f32 = rrf_terms(profile, k, ranks).map(|(_, w, v)| w * v).sum();
+    applied_boosts(profile, values).fold(base, |score, (boost, _)| score * boost.factor)
 }
 
 /// Reciprocal-rank fusion over the candidates' `bm25` and `cosine` ranks
@@ -103,20 +166,15 @@ pub fn weighted(profile: &RankProfile, values: &BTreeMap<Feature, f32>) -> Expla
 pub fn rrf(
     profile: &RankProfile,
     k: f32,
-    values: &BTreeMap<Feature, f32>,
+    values: &FeatureValues,
     ranks: &[(Feature, usize)],
 ) -> Explanation {
-    let mut parts: Vec<Part> = ranks
-        .iter()
-        .map(|(f, rank)| {
-            let weight = profile.demand_side.get(f).copied().unwrap_or(1.0);
-            let value = 1.0 / (k + *rank as f32);
-            Part {
-                feature: Cow::Borrowed(f.as_str()),
-                value,
-                weight,
-                contribution: weight * value,
-            }
+    let mut parts: Vec<Part> = rrf_terms(profile, k, ranks)
+        .map(|(f, weight, value)| Part {
+            feature: Cow::Borrowed(f.as_str()),
+            value,
+            weight,
+            contribution: weight * value,
         })
         .collect();
     let base: f32 = parts.iter().map(|p| p.contribution).sum();
@@ -126,22 +184,19 @@ pub fn rrf(
 
 fn apply_boosts(
     profile: &RankProfile,
-    values: &BTreeMap<Feature, f32>,
+    values: &FeatureValues,
     mut score: f32,
     parts: &mut Vec<Part>,
 ) -> f32 {
-    for boost in &profile.boosts {
-        let value = values.get(&boost.feature).copied().unwrap_or(0.0);
-        if value >= boost.min {
-            let boosted = score * boost.factor;
-            parts.push(Part {
-                feature: Cow::Owned(format!("boost:{}", boost.feature)),
-                value,
-                weight: boost.factor,
-                contribution: boosted - score,
-            });
-            score = boosted;
-        }
+    for (boost, value) in applied_boosts(profile, values) {
+        let boosted = score * boost.factor;
+        parts.push(Part {
+            feature: Cow::Owned(format!("boost:{}", boost.feature)),
+            value,
+            weight: boost.factor,
+            contribution: boosted - score,
+        });
+        score = boosted;
     }
     score
 }
@@ -160,7 +215,6 @@ fn finish(score: f32, demand_side: f32, supply_side: f32, mut parts: Vec<Part>) 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rank::profile::Boost;
 
     fn profile(combine: Combine) -> RankProfile {
         let mut p = RankProfile::shipped().remove(0);
@@ -168,7 +222,7 @@ mod tests {
         p
     }
 
-    fn values() -> BTreeMap<Feature, f32> {
+    fn values() -> FeatureValues {
         Feature::ALL
             .iter()
             .enumerate()
@@ -216,11 +270,40 @@ mod tests {
         );
     }
 
+    /// The score-only functions give exactly the explained score, for every
+    /// shipped profile, combination and boost.
+    #[test]
+    fn scores_without_explanations_equal_the_explained_scores() {
+        for mut p in RankProfile::shipped() {
+            for combine in [Combine::Harmonic, Combine::Min, Combine::Mean] {
+                p.combine = combine;
+                p.boosts = vec![Boost {
+                    feature: Feature::IndustryFit,
+                    min: 0.2,
+                    factor: 1.3,
+                }];
+                for shift in 0..5 {
+                    let v: FeatureValues = Feature::ALL
+                        .iter()
+                        .enumerate()
+                        .map(|(i, f)| (*f, ((i + shift) % 7) as f32 / 6.0))
+                        .collect();
+                    assert_eq!(weighted_score(&p, &v), weighted(&p, &v).score, "{}", p.name);
+                    let ranks = [(Feature::Bm25, shift + 1), (Feature::Cosine, 7 - shift)];
+                    assert_eq!(
+                        rrf_score(&p, 60.0, &v, &ranks),
+                        rrf(&p, 60.0, &v, &ranks).score
+                    );
+                }
+            }
+        }
+    }
+
     #[test]
     fn a_pair_weak_on_one_side_ranks_below_a_balanced_pair() {
         let p = profile(Combine::Harmonic);
-        let mut balanced = BTreeMap::new();
-        let mut lopsided = BTreeMap::new();
+        let mut balanced = FeatureValues::default();
+        let mut lopsided = FeatureValues::default();
         for f in Feature::ALL {
             balanced.insert(f, 0.5);
             lopsided.insert(f, 0.5);
