@@ -8,7 +8,9 @@
 //! done by hand (criterion reports no p99 and would repeat the build).
 
 use duijie::model::{Kind, Status};
-use duijie::search::vector::{synth, Item, VectorFilter, VectorIndexes, VectorMeta};
+use duijie::search::vector::{
+    synth, Item, VectorFilter, VectorIndexes, VectorMeta, DEFAULT_EF_SEARCH,
+};
 use std::collections::HashSet;
 use std::hint::black_box;
 use std::time::Instant;
@@ -134,14 +136,14 @@ fn main() {
             recall(&found, &truth),
             percentile(&us, 0.99)
         );
-        if ef == 64 {
+        if ef == DEFAULT_EF_SEARCH {
             p50_default = p50;
         }
     }
-    index.set_ef_search(64);
+    index.set_ef_search(DEFAULT_EF_SEARCH);
     let exact_p50 = percentile(&exact_us, 0.5);
     line += &format!(
-        " exact_p50_us={exact_p50:.0} exact_p99_us={:.0} speedup_ef64={:.1}x",
+        " exact_p50_us={exact_p50:.0} exact_p99_us={:.0} speedup_default_ef={:.1}x",
         percentile(&exact_us, 0.99),
         exact_p50 / p50_default
     );

@@ -374,6 +374,10 @@ fn named(data: &Data, found: Vec<(usize, f32)>) -> Vec<(String, f32)> {
 
 /// Standard deviations of spare in an unfiltered graph search's over-fetch.
 const OVERFETCH_DEVIATIONS: f64 = 3.0;
+/// Unfiltered passes tried before the filtered graph walk…
+const OVERFETCH_PASSES: usize = 2;
+/// … each this many times deeper than the last.
+const OVERFETCH_RETRY_FACTOR: usize = 4;
 
 /// Graph search keeping only slots `accept` takes.
 ///
@@ -404,10 +408,15 @@ fn graph_search(
         // Enough that `k` should pass with three standard deviations to
         // spare (passing is roughly binomial), and one for the excluded id.
         let wanted = k as f64 + OVERFETCH_DEVIATIONS * (k as f64).sqrt();
-        let fetch = (wanted / share.max(0.01)).ceil() as usize + 1;
-        let found = keep(graph.search(query, fetch, ef.max(fetch), None)?);
-        if found.len() >= k {
-            return Ok(found);
+        let mut fetch = (wanted / share.max(0.01)).ceil() as usize + 1;
+        // A short pass (the query's neighbourhood is poorer in matches than
+        // the kind) is retried once, deeper, before the slow filtered walk.
+        for _ in 0..OVERFETCH_PASSES {
+            let found = keep(graph.search(query, fetch, ef.max(fetch), None)?);
+            if found.len() >= k {
+                return Ok(found);
+            }
+            fetch *= OVERFETCH_RETRY_FACTOR;
         }
     }
     let filter = |slot: &usize| accept(*slot);
