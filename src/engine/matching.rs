@@ -90,7 +90,16 @@ pub enum QuerySpec {
 struct Query {
     doc: Document,
     terms: TermProfile,
+    /// Certifications in canonical form.
+    certs: Vec<String>,
     vector: Option<Vec<f32>>,
+}
+
+/// One party of a pair: its document and its canonical certifications.
+#[derive(Clone, Copy)]
+struct Party<'a> {
+    doc: &'a Document,
+    certs: &'a [String],
 }
 
 fn is_demand(kind: Kind) -> bool {
@@ -116,11 +125,12 @@ fn saturate(ratio: f32) -> f32 {
 fn pair_features(
     profile: &RankProfile,
     wanted: &[Feature],
-    (d, s): (&Document, &Document),
+    (demand, supply): (Party, Party),
     bm25: f32,
     cosine: Option<f32>,
     now: DateTime<Utc>,
 ) -> FeatureValues {
+    let (d, s) = (demand.doc, supply.doc);
     let mut values = FeatureValues::default();
     for feature in wanted {
         let value = match feature {
@@ -133,7 +143,7 @@ fn pair_features(
                 f::budget_fit(d.budget, s.asking_price, profile.budget_tolerance as f64)
             }
             Feature::CapacityFit => f::capacity_fit(d, s),
-            Feature::CertFit => f::cert_fit(d, s),
+            Feature::CertFit => f::cert_fit(demand.certs, supply.certs),
             Feature::ZjtxLevel => f::zjtx_level(s),
             Feature::Freshness => f::freshness(d, s, now, profile.freshness_half_life_days),
             Feature::CoopFit => f::coop_fit(d, s),
@@ -300,11 +310,16 @@ impl Engine {
                     }),
                     None => None,
                 };
-                let terms = match self.catalog.get(doc.kind, id) {
-                    Some(entry) => entry.terms.clone(),
-                    None => self.catalog.profile_of(&doc),
+                let (terms, certs) = match self.catalog.get(doc.kind, id) {
+                    Some(entry) => (entry.terms.clone(), entry.certs.clone()),
+                    None => (self.catalog.profile_of(&doc), f::normalized_certs(&doc)),
                 };
-                Ok(Query { doc, terms, vector })
+                Ok(Query {
+                    doc,
+                    terms,
+                    certs,
+                    vector,
+                })
             }
             QuerySpec::Text { text, target } => {
                 if text.trim().is_empty() {
@@ -318,7 +333,13 @@ impl Engine {
                     None => None,
                 };
                 let terms = self.catalog.profile_of(&doc);
-                Ok(Query { doc, terms, vector })
+                let certs = f::normalized_certs(&doc);
+                Ok(Query {
+                    doc,
+                    terms,
+                    certs,
+                    vector,
+                })
             }
         }
     }
@@ -475,14 +496,22 @@ impl Engine {
                         }
                         None => 0.0,
                     };
+                    let ours = Party {
+                        doc: &query.doc,
+                        certs: &query.certs,
+                    };
+                    let theirs = Party {
+                        doc: &entry.doc,
+                        certs: &entry.certs,
+                    };
                     let (demand, supply) = if query_is_demand {
-                        (&query.doc, &entry.doc)
+                        (ours, theirs)
                     } else {
-                        (&entry.doc, &query.doc)
+                        (theirs, ours)
                     };
                     let values =
                         pair_features(profile, wanted, (demand, supply), lexical, cosine, now);
-                    let keep = passes(profile, demand, &values);
+                    let keep = passes(profile, demand.doc, &values);
                     keep.then_some(Candidate { entry, values })
                 })
                 .collect()

@@ -3,6 +3,7 @@
 //! terms for pair BM25 — kept in step with the store by the engine's sync.
 //! Rebuilt from the store on start.
 
+use super::features::normalized_certs;
 use super::lexical::{Bm25Scorer, Collection, Interner, TermProfile};
 use crate::model::{Document, Kind};
 use crate::store::Change;
@@ -18,6 +19,8 @@ pub struct CatalogEntry {
     pub doc: Document,
     /// Its terms.
     pub terms: TermProfile,
+    /// Its certifications in canonical form (see [`super::features::normalized_certs`]).
+    pub certs: Vec<String>,
 }
 
 #[derive(Default)]
@@ -62,12 +65,13 @@ impl Catalog {
             .map(|(_, change)| match change {
                 Change::Upsert(doc) => {
                     let terms = TermProfile::of(doc, &self.interner);
+                    let certs = normalized_certs(doc);
                     let mut doc = (**doc).clone();
                     doc.body = String::new();
                     (
                         doc.kind,
                         doc.id.clone(),
-                        Some(Arc::new(CatalogEntry { doc, terms })),
+                        Some(Arc::new(CatalogEntry { doc, terms, certs })),
                     )
                 }
                 Change::Delete { id, kind } => (*kind, id.clone(), None),

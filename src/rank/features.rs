@@ -287,22 +287,23 @@ fn cert_held(required: &str, held: &[String]) -> bool {
     })
 }
 
-/// Share of the required certifications the supplier holds (1 when none is required).
-pub fn cert_fit(request: &Document, supplier: &Document) -> f32 {
-    if request.certifications.is_empty() {
-        return 1.0;
-    }
-    let held: Vec<String> = supplier
-        .certifications
+/// A document's certifications in canonical form ([`normalize_cert`]),
+/// computed once per document rather than once per pair.
+pub fn normalized_certs(doc: &Document) -> Vec<String> {
+    doc.certifications
         .iter()
         .map(|c| normalize_cert(c))
-        .collect();
-    let met = request
-        .certifications
-        .iter()
-        .filter(|c| cert_held(&normalize_cert(c), &held))
-        .count();
-    met as f32 / request.certifications.len() as f32
+        .collect()
+}
+
+/// Share of the required certifications the supplier holds (1 when none is
+/// required); both lists in canonical form ([`normalized_certs`]).
+pub fn cert_fit(required: &[String], held: &[String]) -> f32 {
+    if required.is_empty() {
+        return 1.0;
+    }
+    let met = required.iter().filter(|c| cert_held(c, held)).count();
+    met as f32 / required.len() as f32
 }
 
 /// 专精特新 level of the supplier, 0 (none) to 1 (单项冠军).
@@ -455,6 +456,8 @@ mod tests {
 
     #[test]
     fn cert_fit_normalises_names() {
+        let cert_fit =
+            |r: &Document, s: &Document| cert_fit(&normalized_certs(r), &normalized_certs(s));
         let mut r = doc(Kind::Request);
         r.certifications = vec!["IATF 16949".into(), "ISO9001:2015".into()];
         let mut s = doc(Kind::Supplier);

@@ -252,18 +252,21 @@ impl<'c> Bm25Scorer<'c> {
     ) -> (f32, f32) {
         let norm = K1 * (1.0 - B + B * doc.doc_len / self.avg_len);
         let mut score = 0.0;
-        let mut d = doc.doc_terms.iter().peekable();
-        for (term, weight) in &query.terms {
-            while d.peek().is_some_and(|(t, _)| t < term) {
-                d.next();
+        // A merge of the two term-sorted lists, over once either runs out.
+        let terms = &doc.doc_terms;
+        let mut j = 0;
+        for &(term, weight) in &query.terms {
+            while j < terms.len() && terms[j].0 < term {
+                j += 1;
             }
-            if let Some((t, tf)) = d.peek() {
-                if t == term {
-                    let contribution = weight * tf / (tf + norm);
-                    score += contribution;
-                    if let Some(m) = matched.as_deref_mut() {
-                        m.push((*term, contribution));
-                    }
+            let Some(&(t, tf)) = terms.get(j) else {
+                break;
+            };
+            if t == term {
+                let contribution = weight * tf / (tf + norm);
+                score += contribution;
+                if let Some(m) = matched.as_deref_mut() {
+                    m.push((term, contribution));
                 }
             }
         }
