@@ -16,3 +16,11 @@ pub mod web;
 
 pub use engine::Engine;
 pub use error::{Error, Result};
+
+/// mimalloc instead of glibc's allocator: a match allocates and frees many
+/// small objects on several threads, and glibc spent about a fifth of the
+/// server's CPU under the load run (`malloc_consolidate`, `unlink_chunk`).
+/// Declared in the library so the server, the benches and the tests all
+/// measure the same allocator.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
