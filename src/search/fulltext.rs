@@ -238,6 +238,16 @@ impl KindIndex {
             bad.sort();
             return Err(damaged(format!("checksum mismatch in {}", bad.join(", "))));
         }
+        // A document indexed twice (seen after kill -9 in the crash test,
+        // cause not found) would show twice in searches and counts.
+        let searcher = index.reader()?.searcher();
+        let twice = crate::search::ids::duplicate_ids(&searcher)?;
+        if let Some(first) = twice.first() {
+            return Err(damaged(format!(
+                "{} documents indexed twice, `{first}` among them",
+                twice.len()
+            )));
+        }
         Ok((index, payload.seq))
     }
 

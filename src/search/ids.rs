@@ -67,6 +67,32 @@ impl SegmentIds {
     }
 }
 
+/// Ids that more than one live document carries, sorted. An upsert deletes
+/// by id before it adds, so a healthy index has none.
+pub fn duplicate_ids(searcher: &Searcher) -> Result<Vec<String>> {
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    for reader in searcher.segment_readers() {
+        let Some(column) = reader.fast_fields().str(ID_FIELD)? else {
+            continue;
+        };
+        let table = ordinal_table(&column)?;
+        for doc in reader.doc_ids_alive() {
+            for ord in column.term_ords(doc) {
+                if let Some(id) = table.get(ord as usize) {
+                    *seen.entry(id.clone()).or_default() += 1;
+                }
+            }
+        }
+    }
+    let mut twice: Vec<String> = seen
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .map(|(id, _)| id)
+        .collect();
+    twice.sort();
+    Ok(twice)
+}
+
 /// Every term of the column's dictionary, by ordinal.
 fn ordinal_table(column: &StrColumn) -> Result<Vec<String>> {
     let mut table = Vec::with_capacity(column.num_terms());
@@ -84,6 +110,25 @@ mod tests {
     use tantivy::query::AllQuery;
     use tantivy::schema::{Schema, FAST, STRING};
     use tantivy::{doc, Index};
+
+    #[test]
+    fn duplicate_ids_are_found_and_deleted_ones_ignored() {
+        let mut builder = Schema::builder();
+        let id = builder.add_text_field(ID_FIELD, STRING | FAST);
+        let index = Index::create_in_ram(builder.build());
+        let mut writer = index.writer(15_000_000).unwrap();
+        for value in ["a", "b", "c"] {
+            writer.add_document(doc!(id => value)).unwrap();
+        }
+        writer.commit().unwrap();
+        // "b" replaced properly (delete, then add); "c" added twice.
+        writer.delete_term(tantivy::Term::from_field_text(id, "b"));
+        writer.add_document(doc!(id => "b")).unwrap();
+        writer.add_document(doc!(id => "c")).unwrap();
+        writer.commit().unwrap();
+        let searcher = index.reader().unwrap().searcher();
+        assert_eq!(duplicate_ids(&searcher).unwrap(), vec!["c".to_string()]);
+    }
 
     #[test]
     fn ids_resolve_across_segments_and_after_merges() {
