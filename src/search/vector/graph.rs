@@ -10,7 +10,7 @@ use std::path::Path;
 /// Maximum connections per node and layer (hnsw_rs `max_nb_connection`).
 pub const MAX_CONNECTIONS: usize = 16;
 /// Candidate list width while building (Qdrant's default too): a 1M × 256
-/// build takes 515 s on 2 threads, where 200 took 1,171 s for recall@10 that
+/// build takes 393–515 s on 2 threads, where 200 took 1,171 s for recall@10 that
 /// the default search width makes up for (`benches/vector.rs`).
 pub const EF_CONSTRUCTION: usize = 100;
 /// Layers of the graph (hnsw_rs caps it at 16).

@@ -14,8 +14,8 @@
 //!   dump, under new names (a generation number), fsynced; then
 //!   `manifest.json` (seq, dim, fingerprint, file CRCs) replaces the old one
 //!   atomically. Reopening loads the dumped graph rather than rebuilding it:
-//!   at 1M × 256 the load takes 26 s where a rebuild with
-//!   `parallel_insert` on 2 threads takes 515 s (`benches/vector.rs`). Anything that does not check
+//!   at 1M × 256 the load takes 16–26 s where a rebuild with
+//!   `parallel_insert` on 2 threads takes 393–515 s (`benches/vector.rs`). Anything that does not check
 //!   out starts the indexes empty at sequence 0, and the engine rebuilds them
 //!   from the store.
 
@@ -45,8 +45,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 /// Default candidate list width of a graph search. With graphs built at
-/// [`EF_CONSTRUCTION`] 100 it gives recall@10 0.99 at 1M vectors (0.96 at 64),
-/// p99 1.3 ms (`benches/vector.rs`). Matching searches deeper anyway: its
+/// [`EF_CONSTRUCTION`] 100 it gives recall@10 0.99–1.00 at 1M vectors (0.96–0.98
+/// at 64), p99 1.3 ms (`benches/vector.rs`). Matching searches deeper anyway: its
 /// width is at least the over-fetched candidate depth.
 pub const DEFAULT_EF_SEARCH: usize = 128;
 
