@@ -229,6 +229,54 @@ fn an_index_deleted_on_disk_is_rebuilt_from_the_store() {
     assert_eq!(stats.fulltext_seq, stats.store_seq);
 }
 
+/// A document indexed twice (seen after kill -9) is re-indexed once from the
+/// store when the engine opens.
+#[test]
+fn a_document_indexed_twice_is_repaired_on_open() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(open_with(
+        dir.path(),
+        vec![
+            achievement("A1", "钠离子电池负极材料", "硬碳"),
+            achievement("A2", "茶园病虫害绿色防控", "生物农药"),
+        ],
+    ));
+    // A second copy of A1 behind the engine's back, under the same commit payload.
+    let index = tantivy::Index::open_in_dir(dir.path().join("fulltext/achievement")).unwrap();
+    let payload = index.load_metas().unwrap().payload.unwrap();
+    let id = index.schema().get_field("id").unwrap();
+    // The engine's tokenizers are not registered here; the copy fills no text field.
+    for (_, entry) in index.schema().fields() {
+        if let tantivy::schema::FieldType::Str(options) = entry.field_type() {
+            if let Some(indexing) = options.get_indexing_options() {
+                index.tokenizers().register(
+                    indexing.tokenizer(),
+                    tantivy::tokenizer::TextAnalyzer::from(
+                        tantivy::tokenizer::SimpleTokenizer::default(),
+                    ),
+                );
+            }
+        }
+    }
+    let mut writer: tantivy::IndexWriter = index.writer(15_000_000).unwrap();
+    let mut copy = tantivy::TantivyDocument::new();
+    copy.add_text(id, "A1");
+    writer.add_document(copy).unwrap();
+    let mut prepared = writer.prepare_commit().unwrap();
+    prepared.set_payload(&payload);
+    prepared.commit().unwrap();
+    drop(writer);
+    assert_eq!(index.reader().unwrap().searcher().num_docs(), 3);
+
+    let engine = Engine::open(dir.path()).unwrap();
+    let stats = engine.stats().unwrap();
+    assert_eq!(stats.fulltext[&Kind::Achievement], 2);
+    assert_eq!(
+        ids(&engine, Kind::Achievement, "负极材料", &any()),
+        vec!["A1"]
+    );
+}
+
 #[test]
 fn a_garbage_index_file_is_rebuilt_not_fatal() {
     let dir = tempfile::tempdir().unwrap();

@@ -238,16 +238,6 @@ impl KindIndex {
             bad.sort();
             return Err(damaged(format!("checksum mismatch in {}", bad.join(", "))));
         }
-        // A document indexed twice (seen after kill -9 in the crash test,
-        // cause not found) would show twice in searches and counts.
-        let searcher = index.reader()?.searcher();
-        let twice = crate::search::ids::duplicate_ids(&searcher)?;
-        if let Some(first) = twice.first() {
-            return Err(damaged(format!(
-                "{} documents indexed twice, `{first}` among them",
-                twice.len()
-            )));
-        }
         Ok((index, payload.seq))
     }
 
@@ -517,6 +507,12 @@ impl FullText {
             return filtered_search();
         }
         Ok(found)
+    }
+
+    /// Ids of `kind` that more than one live document carries (see
+    /// [`crate::search::ids::duplicate_ids`]); a scan of the id column.
+    pub fn duplicate_ids(&self, kind: Kind) -> Result<Vec<String>> {
+        crate::search::ids::duplicate_ids(&self.kind(kind).reader.searcher())
     }
 
     /// Number of documents (of every status) indexed for `kind`.
