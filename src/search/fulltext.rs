@@ -510,9 +510,12 @@ impl FullText {
     }
 
     /// Ids of `kind` that more than one live document carries (see
-    /// [`crate::search::ids::duplicate_ids`]); a scan of the id column.
+    /// [`crate::search::ids::IdResolver::duplicate_ids`]); a scan of the id
+    /// column through the same per-segment tables matching reads.
     pub fn duplicate_ids(&self, kind: Kind) -> Result<Vec<String>> {
-        crate::search::ids::duplicate_ids(&self.kind(kind).reader.searcher())
+        let index = self.kind(kind);
+        let searcher = index.reader.searcher();
+        Ok(index.ids.resolver(&searcher)?.duplicate_ids(&searcher))
     }
 
     /// Number of documents (of every status) indexed for `kind`.

@@ -36,6 +36,29 @@ impl IdResolver {
     }
 }
 
+impl IdResolver {
+    /// Ids that more than one live document of `searcher` (the searcher this
+    /// resolver was made for) carries, sorted. An upsert deletes by id before
+    /// it adds, so a healthy index has none.
+    pub fn duplicate_ids(&self, searcher: &Searcher) -> Vec<String> {
+        let mut seen: HashMap<&str, u32> = HashMap::new();
+        for (segment_ord, reader) in searcher.segment_readers().iter().enumerate() {
+            for doc in reader.doc_ids_alive() {
+                if let Some(id) = self.id(DocAddress::new(segment_ord as u32, doc)) {
+                    *seen.entry(id).or_default() += 1;
+                }
+            }
+        }
+        let mut twice: Vec<String> = seen
+            .into_iter()
+            .filter(|(_, n)| *n > 1)
+            .map(|(id, _)| id.to_string())
+            .collect();
+        twice.sort();
+        twice
+    }
+}
+
 impl SegmentIds {
     /// A resolver for `searcher`, building the tables of segments not seen
     /// before and forgetting those no longer searched.
@@ -65,32 +88,6 @@ impl SegmentIds {
         tables.retain(|id, _| live.contains(id));
         Ok(IdResolver { segments })
     }
-}
-
-/// Ids that more than one live document carries, sorted. An upsert deletes
-/// by id before it adds, so a healthy index has none.
-pub fn duplicate_ids(searcher: &Searcher) -> Result<Vec<String>> {
-    let mut seen: HashMap<String, u32> = HashMap::new();
-    for reader in searcher.segment_readers() {
-        let Some(column) = reader.fast_fields().str(ID_FIELD)? else {
-            continue;
-        };
-        let table = ordinal_table(&column)?;
-        for doc in reader.doc_ids_alive() {
-            for ord in column.term_ords(doc) {
-                if let Some(id) = table.get(ord as usize) {
-                    *seen.entry(id.clone()).or_default() += 1;
-                }
-            }
-        }
-    }
-    let mut twice: Vec<String> = seen
-        .into_iter()
-        .filter(|(_, n)| *n > 1)
-        .map(|(id, _)| id)
-        .collect();
-    twice.sort();
-    Ok(twice)
 }
 
 /// Every term of the column's dictionary, by ordinal.
@@ -127,7 +124,8 @@ mod tests {
         writer.add_document(doc!(id => "c")).unwrap();
         writer.commit().unwrap();
         let searcher = index.reader().unwrap().searcher();
-        assert_eq!(duplicate_ids(&searcher).unwrap(), vec!["c".to_string()]);
+        let resolver = SegmentIds::default().resolver(&searcher).unwrap();
+        assert_eq!(resolver.duplicate_ids(&searcher), vec!["c".to_string()]);
     }
 
     #[test]

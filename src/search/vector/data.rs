@@ -2,7 +2,7 @@
 //! metadata, live or tombstoned. Entries are addressed by their slot (the
 //! position in insertion order), which is also the id the graph knows them by.
 
-use super::filter::{PackedMeta, VectorMeta};
+use super::filter::{MetaMatcher, PackedMeta, VectorMeta};
 use rustc_hash::FxHashMap as HashMap;
 
 /// Entries of one kind, append-only until compacted.
@@ -73,10 +73,10 @@ impl Data {
         &self.metas[slot]
     }
 
-    /// Packed metadata of a slot.
+    /// True when the slot's metadata satisfies `matcher` (live or not).
     #[inline]
-    pub(crate) fn packed(&self, slot: usize) -> &PackedMeta {
-        &self.packed[slot]
+    pub(crate) fn satisfies(&self, slot: usize, matcher: &MetaMatcher) -> bool {
+        matcher.matches(&self.packed[slot], &self.metas[slot])
     }
 
     /// True when the slot exists and is not tombstoned.

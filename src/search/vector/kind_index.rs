@@ -272,9 +272,7 @@ impl KindIndex {
         let accept = |slot: usize| {
             data.is_live(slot)
                 && Some(slot) != excluded
-                && matcher
-                    .as_ref()
-                    .is_none_or(|m| m.matches(data.packed(slot), data.meta(slot)))
+                && matcher.as_ref().is_none_or(|m| data.satisfies(slot, m))
         };
         let threshold = EXACT_MIN.max((EXACT_FRACTION * data.live_count() as f64) as usize);
         let found = match plan {
@@ -295,8 +293,7 @@ impl KindIndex {
                         live_share,
                     ),
                     Some(m) => {
-                        let selectivity =
-                            sampled_selectivity(&data, |s| m.matches(data.packed(s), data.meta(s)));
+                        let selectivity = sampled_selectivity(&data, |s| data.satisfies(s, m));
                         let expected = selectivity * data.live_count() as f64;
                         if expected > SAMPLE_MARGIN * threshold as f64 {
                             (threshold + 1, selectivity * live_share)
@@ -462,7 +459,7 @@ mod estimate_tests {
                 status,
                 exclude_id: None,
             });
-            let accepts = |s: usize| m.matches(data.packed(s), data.meta(s));
+            let accepts = |s: usize| data.satisfies(s, &m);
             let truth =
                 data.live_slots().filter(|&s| accepts(s)).count() as f64 / data.live_count() as f64;
             let estimate = sampled_selectivity(&data, accepts);
