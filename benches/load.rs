@@ -214,15 +214,29 @@ struct Figures {
     errors: usize,
 }
 
-/// A closed loop of `keys.len()` connections for `secs` seconds.
+/// CPU seconds (user + system) a process has used so far, from
+/// `/proc/PID/stat` (Linux; clock ticks of 1/100 s).
+fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<f64>().ok();
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 here.
+    Some((ticks(11)? + ticks(12)?) / 100.0)
+}
+
+/// A closed loop of `keys.len()` connections for `secs` seconds against the
+/// server process `server`, whose CPU time per request is reported too.
 fn load(
     base: &str,
+    server: u32,
     ids: &[(&'static str, Vec<String>)],
     keys: &[String],
     secs: f64,
     label: &str,
 ) -> Figures {
     let write_share = write_share();
+    let cpu_before = cpu_seconds(server);
     let started = Instant::now();
     let until = started + Duration::from_secs_f64(secs);
     let tally = std::thread::scope(|scope| {
@@ -280,6 +294,9 @@ fn load(
         all
     });
     let elapsed = started.elapsed().as_secs_f64();
+    let cpu = cpu_before
+        .zip(cpu_seconds(server))
+        .map(|(before, after)| after - before);
     let mut m = tally.matches.clone();
     m.sort_unstable();
     let mut w = tally.writes.clone();
@@ -304,6 +321,14 @@ fn load(
         figures.errors,
         tally.statuses
     );
+    if let Some(cpu) = cpu {
+        let requests = (tally.matches.len() + tally.writes.len()).max(1);
+        println!(
+            "{label:<9} server CPU {:.2} ms per request, {:.0}% of one core",
+            cpu * 1e3 / requests as f64,
+            cpu / elapsed * 100.0
+        );
+    }
     figures
 }
 
@@ -397,8 +422,8 @@ fn main() {
         "load: {conns} connections, {secs} s, GET /v1/{{kind}}/{{id}}/matches?k=10 and {:.0}% PUT /v1/needs/{{own id}}; {n} documents per kind; server and load share the machine's cores",
         write_share() * 100.0
     );
-    load(&base, &ids, &keys, 2.0, "warm-up");
-    let duijie = load(&base, &ids, &keys, secs, "duijie");
+    load(&base, server.id(), &ids, &keys, 2.0, "warm-up");
+    let duijie = load(&base, server.id(), &ids, &keys, secs, "duijie");
     stop(server);
 
     if std::env::var("DUIJIE_LOAD_BASELINE").as_deref() == Ok("0") {
@@ -420,8 +445,8 @@ fn main() {
         .expect("start the baseline");
     let ready = wait_ready(&base, &mut baseline, Duration::from_secs(3 * 3600));
     eprintln!("baseline ready after {:.1} s", ready.as_secs_f64());
-    load(&base, &ids, &keys, 2.0, "warm-up");
-    let python = load(&base, &ids, &keys, secs, "baseline");
+    load(&base, baseline.id(), &ids, &keys, 2.0, "warm-up");
+    let python = load(&base, baseline.id(), &ids, &keys, secs, "baseline");
     stop(baseline);
     println!(
         "duijie / baseline: {:.1}× the matches per second, p50 {:.1}× lower, p99 {:.1}× lower",

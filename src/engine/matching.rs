@@ -484,16 +484,15 @@ impl Engine {
         let scored = self.catalog.with_bm25(supply_kind, |bm25| {
             // The query's side is weighed once when it is the demand.
             let weighed_query = (wants_bm25 && query_is_demand).then(|| bm25.weigh(&query.terms));
+            // Otherwise the query is the BM25 document of every pair.
+            let query_as_document = bm25.document(&query.terms);
             entries
                 .into_iter()
                 .zip(cosines)
                 .filter_map(|(entry, cosine)| {
                     let lexical = match &weighed_query {
                         Some(weighed) => bm25.ratio(weighed, &entry.terms),
-                        None if wants_bm25 => {
-                            let weighed = bm25.weigh(&entry.terms);
-                            bm25.ratio(&weighed, &query.terms)
-                        }
+                        None if wants_bm25 => bm25.ratio_against(&entry.terms, &query_as_document),
                         None => 0.0,
                     };
                     let ours = Party {

@@ -153,6 +153,9 @@ pub struct Industry {
 /// All GB/T 4754-2017 industries, by code.
 pub struct IndustryTable {
     by_code: HashMap<String, Industry>,
+    /// Each code's path from its section down (see [`IndustryTable::path`]),
+    /// worked out once: matching compares paths for every candidate.
+    paths: HashMap<String, Vec<String>>,
 }
 
 /// The embedded industry table.
@@ -182,7 +185,20 @@ pub fn industries() -> &'static IndustryTable {
                 },
             );
         }
-        IndustryTable { by_code }
+        let paths = by_code
+            .keys()
+            .map(|code| {
+                let mut path = Vec::with_capacity(4);
+                let mut current = by_code.get(code);
+                while let Some(industry) = current {
+                    path.push(industry.code.clone());
+                    current = industry.parent.as_deref().and_then(|p| by_code.get(p));
+                }
+                path.reverse();
+                (code.clone(), path)
+            })
+            .collect();
+        IndustryTable { by_code, paths }
     });
     &TABLE
 }
@@ -229,24 +245,9 @@ impl IndustryTable {
     }
 
     /// The section letter and every ancestor code of a canonical code, from the
-    /// top: `3811` → `C`, `38`, `381`, `3811`.
-    pub fn path(&self, code: &str) -> Vec<String> {
-        self.path_refs(code)
-            .into_iter()
-            .map(str::to_string)
-            .collect()
-    }
-
-    /// Like [`IndustryTable::path`], borrowing the codes from the table.
-    pub fn path_refs(&self, code: &str) -> Vec<&str> {
-        let mut path = Vec::with_capacity(4);
-        let mut current = self.by_code.get(code);
-        while let Some(industry) = current {
-            path.push(industry.code.as_str());
-            current = industry.parent.as_deref().and_then(|p| self.by_code.get(p));
-        }
-        path.reverse();
-        path
+    /// top: `3811` → `C`, `38`, `381`, `3811`. Empty for an unknown code.
+    pub fn path(&self, code: &str) -> &[String] {
+        self.paths.get(code).map_or(&[], Vec::as_slice)
     }
 
     /// The division (大类, two digits) of a code, if the code is at or below division level.

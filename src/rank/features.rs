@@ -126,8 +126,8 @@ pub fn industry_fit(a: &Document, b: &Document) -> f32 {
         return NEUTRAL;
     };
     let table = industries();
-    let (px, py) = (table.path_refs(x), table.path_refs(y));
-    let common = px.iter().zip(&py).take_while(|(p, q)| p == q).count();
+    let (px, py) = (table.path(x), table.path(y));
+    let common = px.iter().zip(py).take_while(|(p, q)| p == q).count();
     // path: [section, division, group, class]
     let by_code: f32 = match common {
         4 => 1.0,

@@ -222,7 +222,43 @@ impl<'c> Bm25Scorer<'c> {
             .map(|(term, weight)| (*term, weight * self.idf(*term) * (K1 + 1.0)))
             .collect();
         let best = terms.iter().map(|(_, w)| w).sum();
-        WeighedQuery { terms, best }
+        let mask = TermMask::of(&terms);
+        WeighedQuery { terms, best, mask }
+    }
+
+    /// The document side of pairs whose query side varies (a candidate's
+    /// terms): its length norm and term mask, worked out once.
+    pub fn document<'d>(&self, doc: &'d TermProfile) -> FixedDocument<'d> {
+        FixedDocument {
+            terms: &doc.doc_terms,
+            norm: self.norm(doc),
+            mask: TermMask::of(&doc.doc_terms),
+        }
+    }
+
+    /// The pair's BM25 share (as [`Bm25Scorer::ratio`]) of `query`, weighed on
+    /// the fly, against a fixed document: one pass over the query's terms and
+    /// no allocation, with the same sums in the same order, so the same value.
+    pub fn ratio_against(&mut self, query: &TermProfile, doc: &FixedDocument) -> f32 {
+        let mut best = -0.0;
+        let mut score = 0.0;
+        for &(term, weight) in &query.query_terms {
+            let weight = weight * self.idf(term) * (K1 + 1.0);
+            best += weight;
+            if !doc.mask.may_hold(term) {
+                continue;
+            }
+            if let Ok(i) = doc.terms.binary_search_by_key(&term, |(t, _)| *t) {
+                let tf = doc.terms[i].1;
+                score += weight * tf / (tf + doc.norm);
+            }
+        }
+        share(score, best)
+    }
+
+    /// BM25's length normalisation of a document.
+    fn norm(&self, doc: &TermProfile) -> f32 {
+        K1 * (1.0 - B + B * doc.doc_len / self.avg_len)
     }
 
     /// The pair's BM25 share of the query's best (see [`PairBm25::ratio`]).
@@ -250,41 +286,79 @@ impl<'c> Bm25Scorer<'c> {
         doc: &TermProfile,
         mut matched: Option<&mut Vec<(u32, f32)>>,
     ) -> (f32, f32) {
-        let norm = K1 * (1.0 - B + B * doc.doc_len / self.avg_len);
+        let norm = self.norm(doc);
         let mut score = 0.0;
-        // A merge of the two term-sorted lists, over once either runs out.
-        let terms = &doc.doc_terms;
-        let mut j = 0;
-        for &(term, weight) in &query.terms {
-            while j < terms.len() && terms[j].0 < term {
-                j += 1;
+        // The document's terms, ascending, each tested against the query's
+        // bit mask first: most are not query terms, and a mask test is far
+        // cheaper than a step of a merge or a search.
+        for &(term, tf) in &doc.doc_terms {
+            if !query.mask.may_hold(term) {
+                continue;
             }
-            let Some(&(t, tf)) = terms.get(j) else {
-                break;
+            let Ok(i) = query.terms.binary_search_by_key(&term, |(t, _)| *t) else {
+                continue;
             };
-            if t == term {
-                let contribution = weight * tf / (tf + norm);
-                score += contribution;
-                if let Some(m) = matched.as_deref_mut() {
-                    m.push((term, contribution));
-                }
+            let contribution = query.terms[i].1 * tf / (tf + norm);
+            score += contribution;
+            if let Some(m) = matched.as_deref_mut() {
+                m.push((term, contribution));
             }
         }
-        let ratio = if query.best > 0.0 {
-            (score / query.best).clamp(0.0, 1.0)
-        } else {
-            0.0
-        };
-        (score, ratio)
+        (score, share(score, query.best))
+    }
+}
+
+/// `score` as a share of `best`, in [0, 1].
+fn share(score: f32, best: f32) -> f32 {
+    if best > 0.0 {
+        (score / best).clamp(0.0, 1.0)
+    } else {
+        0.0
+    }
+}
+
+/// Bits in a [`TermMask`].
+const MASK_BITS: usize = 1024;
+const MASK_WORDS: usize = MASK_BITS / 64;
+
+/// A set of term ids folded into [`MASK_BITS`] bits: rules out most terms
+/// outside the set in one test, far cheaper than a step of a merge or search.
+#[derive(Debug, Clone)]
+struct TermMask([u64; MASK_WORDS]);
+
+impl TermMask {
+    fn of(terms: &[(u32, f32)]) -> TermMask {
+        let mut mask = [0u64; MASK_WORDS];
+        for (term, _) in terms {
+            let bit = *term as usize % MASK_BITS;
+            mask[bit / 64] |= 1 << (bit % 64);
+        }
+        TermMask(mask)
+    }
+
+    /// False when `term` is certainly not in the set.
+    #[inline]
+    fn may_hold(&self, term: u32) -> bool {
+        let bit = term as usize % MASK_BITS;
+        self.0[bit / 64] & (1 << (bit % 64)) != 0
     }
 }
 
 /// Query terms with their BM25 weight (query weight × idf × (k1 + 1)),
 /// sorted by term, and the score of a document matching all at saturation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct WeighedQuery {
     terms: Vec<(u32, f32)>,
     best: f32,
+    mask: TermMask,
+}
+
+/// A document's terms, length norm and term mask (see [`Bm25Scorer::document`]).
+#[derive(Debug, Clone)]
+pub struct FixedDocument<'d> {
+    terms: &'d [(u32, f32)],
+    norm: f32,
+    mask: TermMask,
 }
 
 #[cfg(test)]
@@ -321,6 +395,61 @@ mod tests {
             &*top[0], "正极材料",
             "the rarer term contributes most: {top:?}"
         );
+    }
+
+    #[test]
+    fn pair_bm25_sums_exactly_the_shared_terms() {
+        // Term ids far past the mask's width, so that masked bits collide.
+        let mut state = 7u64;
+        let mut next = move || {
+            state = state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (state >> 33) as u32
+        };
+        let mut terms = |n: usize| {
+            let mut v: Vec<(u32, f32)> = (0..n)
+                .map(|_| (next() % 5_000, 1.0 + (next() % 4) as f32))
+                .collect();
+            v.sort_by_key(|(t, _)| *t);
+            v.dedup_by_key(|(t, _)| *t);
+            v
+        };
+        let mut collection = Collection::default();
+        let docs: Vec<TermProfile> = (0..40)
+            .map(|_| {
+                let doc_terms = terms(300);
+                TermProfile {
+                    doc_len: doc_terms.iter().map(|(_, f)| f).sum(),
+                    doc_terms,
+                    query_terms: terms(120),
+                }
+            })
+            .collect();
+        docs.iter().for_each(|d| collection.add(d));
+        let mut scorer = Bm25Scorer::new(&collection);
+        let avg_len = collection.avg_len();
+        for query in &docs {
+            for doc in &docs {
+                let norm = K1 * (1.0 - B + B * doc.doc_len / avg_len);
+                let mut expected = 0.0;
+                let mut shared = Vec::new();
+                for (term, weight) in &query.query_terms {
+                    if let Some((_, tf)) = doc.doc_terms.iter().find(|(t, _)| t == term) {
+                        let w = weight * collection.idf(*term) * (K1 + 1.0);
+                        expected += w * tf / (tf + norm);
+                        shared.push(*term);
+                    }
+                }
+                let pair = scorer.pair(query, doc);
+                assert_eq!(pair.score, expected);
+                let fixed = scorer.document(doc);
+                assert_eq!(scorer.ratio_against(query, &fixed), pair.ratio);
+                let mut matched: Vec<u32> = pair.matched.iter().map(|(t, _)| *t).collect();
+                matched.sort();
+                assert_eq!(matched, shared);
+            }
+        }
     }
 
     #[test]
