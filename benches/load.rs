@@ -103,13 +103,17 @@ fn corpora(dir: &Path, n: usize) -> Vec<(&'static str, Vec<String>)> {
     ids
 }
 
-/// One key per connection (created once, before the server holds the store).
-fn keys(data: &Path, file: &Path, conns: usize) -> Vec<String> {
+/// Keys (and documents) each connection spreads its writes over, so that at
+/// the target rate no key nears the server's per-key write limit (20/s).
+const KEYS_PER_CONN: usize = 4;
+
+/// `count` keys (created once, before the server holds the store).
+fn keys(data: &Path, file: &Path, count: usize) -> Vec<String> {
     let mut keys: Vec<String> = std::fs::read_to_string(file)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default();
-    while keys.len() < conns {
+    while keys.len() < count {
         let party = format!("负载测试企业{}", keys.len());
         let out = Command::new(BIN)
             .arg("--data")
@@ -126,7 +130,7 @@ fn keys(data: &Path, file: &Path, conns: usize) -> Vec<String> {
         keys.push(v["key"].as_str().expect("a key").to_string());
     }
     std::fs::write(file, serde_json::to_string(&keys).unwrap()).expect("save keys");
-    keys.truncate(conns);
+    keys.truncate(count);
     keys
 }
 
@@ -225,7 +229,7 @@ fn cpu_seconds(pid: u32) -> Option<f64> {
     Some((ticks(11)? + ticks(12)?) / 100.0)
 }
 
-/// A closed loop of `keys.len()` connections for `secs` seconds against the
+/// A closed loop of one connection per [`KEYS_PER_CONN`] keys for `secs` seconds against the
 /// server process `server`, whose CPU time per request is reported too.
 fn load(
     base: &str,
@@ -241,9 +245,9 @@ fn load(
     let until = started + Duration::from_secs_f64(secs);
     let tally = std::thread::scope(|scope| {
         let workers: Vec<_> = keys
-            .iter()
+            .chunks(KEYS_PER_CONN)
             .enumerate()
-            .map(|(conn, key)| {
+            .map(|(conn, own_keys)| {
                 scope.spawn(move || {
                     let agent = agent();
                     let mut rng = ChaCha8Rng::seed_from_u64(conn as u64);
@@ -254,8 +258,11 @@ fn load(
                         let write = rng.random::<f64>() < write_share;
                         let result = if write {
                             writes += 1;
+                            let k = writes as usize % own_keys.len();
+                            let key = &own_keys[k];
+                            let doc = conn * KEYS_PER_CONN + k;
                             agent
-                                .put(format!("{base}/v1/needs/N-LOAD-{conn}"))
+                                .put(format!("{base}/v1/needs/N-LOAD-{doc}"))
                                 .header("Authorization", format!("Bearer {key}"))
                                 .header("Content-Type", "application/json")
                                 .send(write_body(conn, writes))
@@ -388,7 +395,7 @@ fn main() {
     let corpora_dir = work.join("corpora");
     let data = work.join("data");
     let ids = corpora(&corpora_dir, n);
-    let keys = keys(&data, &work.join("keys.json"), conns);
+    let keys = keys(&data, &work.join("keys.json"), conns * KEYS_PER_CONN);
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
@@ -406,14 +413,14 @@ fn main() {
         .expect("start duijie serve");
     let ready = wait_ready(&base, &mut server, Duration::from_secs(3 * 3600));
     eprintln!("ready after {:.1} s", ready.as_secs_f64());
-    // The load's own documents, one per connection and key.
+    // The load's own documents, one per key.
     let agent = agent();
-    for (conn, key) in keys.iter().enumerate() {
+    for (k, key) in keys.iter().enumerate() {
         let r = agent
-            .put(format!("{base}/v1/needs/N-LOAD-{conn}"))
+            .put(format!("{base}/v1/needs/N-LOAD-{k}"))
             .header("Authorization", format!("Bearer {key}"))
             .header("Content-Type", "application/json")
-            .send(write_body(conn, 0))
+            .send(write_body(k, 0))
             .expect("create the load's documents");
         assert!(r.status().is_success(), "setup write: {}", r.status());
     }

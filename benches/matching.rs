@@ -5,8 +5,13 @@
 //! per market prints p50/p99 of the market's default profile next to the
 //! BM25-only baseline profile, so the ratio is measured in the same run.
 //!
+//! `DUIJIE_BENCH_MARKET=tech` (or `supply`) generates one market only: N
+//! documents of its supply kind (achievements, suppliers) and at most
+//! 20,000 of its demand kind, whose size does not enter a match's cost;
+//! that is how a million documents per kind fits this machine's memory.
+//!
 //! The generated data directory is kept under `target/matching-bench/n<N>/`
-//! and reopened by later runs (delete it to regenerate).
+//! (`n<N>-<market>/`) and reopened by later runs (delete it to regenerate).
 
 use criterion::{criterion_group, Criterion};
 use duijie::engine::MatchOptions;
@@ -19,10 +24,36 @@ use std::time::Instant;
 /// Query documents per market in the percentile loop.
 const QUERIES: usize = 500;
 
+/// Most demand documents generated in a one-market run.
+const MAX_DEMAND: usize = 20_000;
+
 struct Fixture {
     engine: Engine,
     needs: Vec<String>,
     requests: Vec<String>,
+}
+
+/// The market of `DUIJIE_BENCH_MARKET` (`tech` or `supply`), if any.
+fn market() -> Option<&'static str> {
+    match std::env::var("DUIJIE_BENCH_MARKET").as_deref() {
+        Ok("tech") => Some("tech"),
+        Ok("supply") => Some("supply"),
+        _ => None,
+    }
+}
+
+/// Documents of `kind` to generate for `n` per kind.
+fn count(kind: Kind, n: usize) -> usize {
+    let in_market = match market() {
+        None => true,
+        Some("tech") => matches!(kind, Kind::Need | Kind::Achievement),
+        Some(_) => matches!(kind, Kind::Request | Kind::Supplier),
+    };
+    match kind {
+        _ if !in_market => 0,
+        Kind::Need | Kind::Request if market().is_some() => n.min(MAX_DEMAND),
+        _ => n,
+    }
 }
 
 fn fixture() -> &'static Fixture {
@@ -32,12 +63,18 @@ fn fixture() -> &'static Fixture {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(20_000);
-        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("target/matching-bench/n{n}"));
+        let name = match market() {
+            Some(market) => format!("n{n}-{market}"),
+            None => format!("n{n}"),
+        };
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("target/matching-bench")
+            .join(name);
         let started = Instant::now();
         let engine = Engine::open(&dir).unwrap();
         if engine.store().last_seq().unwrap() == 0 {
             for kind in Kind::ALL {
-                for chunk in duijie::gen::generate(kind, n, 5).chunks(2_000) {
+                for chunk in duijie::gen::generate(kind, count(kind, n), 5).chunks(2_000) {
                     engine.store().put_batch(chunk.to_vec()).unwrap();
                 }
             }
@@ -45,12 +82,12 @@ fn fixture() -> &'static Fixture {
         engine.sync().unwrap();
         engine.ensure_encoder().unwrap();
         println!(
-            "matching bench: {n} documents of each kind ready in {:.0} s ({})",
+            "matching bench: {n} documents per kind ready in {:.0} s ({})",
             started.elapsed().as_secs_f64(),
             dir.display()
         );
         let ids = |kind| {
-            duijie::gen::generate(kind, QUERIES.min(n), 5)
+            duijie::gen::generate(kind, QUERIES.min(count(kind, n)), 5)
                 .into_iter()
                 .map(|d| d.id)
                 .collect()
@@ -88,14 +125,47 @@ fn percentiles(ids: &[String], profile: &str) -> (f64, f64) {
     (micros[micros.len() / 2], micros[micros.len() * 99 / 100])
 }
 
+/// Matches per second over `ids` (each matched `rounds` times) on `threads`
+/// threads sharing the engine: the in-process ceiling of the HTTP service.
+fn throughput(ids: &[String], profile: &str, threads: usize, rounds: usize) -> f64 {
+    let f = fixture();
+    let opts = options(profile);
+    let started = Instant::now();
+    std::thread::scope(|scope| {
+        for part in 0..threads {
+            let opts = &opts;
+            scope.spawn(move || {
+                for _ in 0..rounds {
+                    for id in ids.iter().skip(part).step_by(threads) {
+                        f.engine.match_id(id, opts).unwrap();
+                    }
+                }
+            });
+        }
+    });
+    (ids.len() * rounds) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// (direction, query ids, the market's default profile) of the generated markets.
+fn directions() -> Vec<(&'static str, &'static [String], &'static str)> {
+    let f = fixture();
+    [
+        ("need → achievements", &f.needs, "default-tech"),
+        ("request → suppliers", &f.requests, "default-supply"),
+    ]
+    .into_iter()
+    .filter(|(_, ids, _)| !ids.is_empty())
+    .map(|(what, ids, profile)| (what, ids.as_slice(), profile))
+    .collect()
+}
+
 fn bench(c: &mut Criterion) {
     let f = fixture();
-    let id = f.needs[0].clone();
-    let opts = options("default-tech");
-    c.bench_function(
-        "match need→achievements (default-tech, k=10, explain)",
-        |b| b.iter(|| f.engine.match_id(&id, &opts).unwrap()),
-    );
+    let (what, ids, profile) = directions()[0];
+    let opts = options(profile);
+    c.bench_function(&format!("match {what} ({profile}, k=10, explain)"), |b| {
+        b.iter(|| f.engine.match_id(&ids[0], &opts).unwrap())
+    });
 }
 
 criterion_group! {
@@ -106,11 +176,7 @@ criterion_group! {
 
 fn main() {
     benches();
-    let f = fixture();
-    for (what, ids, profile) in [
-        ("need → achievements", &f.needs, "default-tech"),
-        ("request → suppliers", &f.requests, "default-supply"),
-    ] {
+    for (what, ids, profile) in directions() {
         // A warm-up pass, then the measured one.
         percentiles(ids, profile);
         let (hybrid50, hybrid99) = percentiles(ids, profile);
@@ -121,6 +187,15 @@ fn main() {
             "{what}, {profile} / bm25-only: p50 {:.2}×, p99 {:.2}×",
             hybrid50 / bm2550,
             hybrid99 / bm2599
+        );
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    for (what, ids, profile) in directions() {
+        let one = throughput(ids, profile, 1, 2);
+        let all = throughput(ids, profile, cores, 2);
+        println!(
+            "{what}, {profile}: {one:.0} matches/s on 1 thread, {all:.0} on {cores} ({:.2}×)",
+            all / one
         );
     }
     Criterion::default().final_summary();
