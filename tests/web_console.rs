@@ -7,11 +7,14 @@
 //! Needs `/usr/bin/chromium` and `tests/e2e/node_modules` (`.ci/run` installs
 //! both); set `DUIJIE_SKIP_BROWSER=1` to skip it on a machine without them.
 
-use std::io::{BufRead, BufReader, Write};
+mod crashkit;
+
+use crashkit::{add_key, agent, call, corpus_slice, wait_ready, Server};
+use serde_json::Value;
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 /// Lines taken from each corpus file.
@@ -21,56 +24,11 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// Kills the server when the test ends, however it ends.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+fn get_json(url: &str) -> Value {
+    match call(&agent(Duration::from_secs(60)), "GET", url, None, None) {
+        Ok((200, json)) => json,
+        other => panic!("GET {url}: {other:?}"),
     }
-}
-
-fn duijie(data: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_duijie"));
-    command.arg("--data").arg(data);
-    command
-}
-
-fn add_key(data: &Path, role: &str, party: &str) -> String {
-    let out = duijie(data)
-        .args(["--json", "keys", "add", "--role", role, "--party", party])
-        .output()
-        .expect("run duijie keys add");
-    assert!(
-        out.status.success(),
-        "keys add failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let json: serde_json::Value =
-        serde_json::from_slice(&out.stdout).expect("keys add --json output");
-    json["key"].as_str().expect("a key").to_string()
-}
-
-fn slice_corpora(dir: &Path) {
-    std::fs::create_dir_all(dir).unwrap();
-    for name in ["needs", "achievements", "requests", "suppliers"] {
-        let file = format!("{name}.jsonl");
-        let text =
-            std::fs::read_to_string(repo().join("corpora").join(&file)).expect("shipped corpus");
-        let lines: Vec<&str> = text.lines().take(SLICE).collect();
-        std::fs::write(dir.join(&file), lines.join("\n") + "\n").unwrap();
-    }
-}
-
-fn get_json(url: &str) -> serde_json::Value {
-    let text = ureq::get(url)
-        .call()
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
-        .body_mut()
-        .read_to_string()
-        .expect("a body");
-    serde_json::from_str(&text).expect("JSON")
 }
 
 /// Judgments from the server's own rankings of a few needs, with a few
@@ -128,41 +86,23 @@ fn web_console_end_to_end_in_headless_chromium() {
     let data = tmp.path().join("data");
     let corpora = tmp.path().join("corpora");
     let judgments = tmp.path().join("judgments");
-    slice_corpora(&corpora);
+    corpus_slice(&corpora, 0, SLICE);
     std::fs::create_dir_all(&judgments).unwrap();
     let sme = add_key(&data, "sme", "黔南测试科技有限公司");
     let operator = add_key(&data, "operator", "贵州省技术市场");
 
-    let mut child = duijie(&data)
-        .args(["serve", "--addr", "127.0.0.1:0", "--corpora"])
-        .arg(&corpora)
-        .env("DUIJIE_JUDGMENTS", &judgments)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start duijie serve");
-    let stdout = child.stdout.take().unwrap();
-    let server = Server(child);
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if let Some(url) = line.strip_prefix("duijie serving on ") {
-                let _ = tx.send(url.trim().to_string());
-            }
-        }
-    });
-    let base = rx
-        .recv_timeout(Duration::from_secs(300))
-        .expect("the server did not report its address within 5 minutes");
-    let started = Instant::now();
-    while ureq::get(&format!("{base}/readyz")).call().is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "not ready in 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(200));
-    }
+    let server = Server::start_env(
+        &data,
+        &corpora,
+        Duration::from_secs(300),
+        &[("DUIJIE_JUDGMENTS", judgments.to_str().unwrap())],
+    );
+    let base = server.base.clone();
+    wait_ready(
+        &agent(Duration::from_secs(10)),
+        &base,
+        Duration::from_secs(60),
+    );
     write_judgments(&base, &judgments);
 
     let shots = repo().join("target/e2e-screenshots");
