@@ -163,8 +163,10 @@ fn directions() -> Vec<(&'static str, &'static [String], &'static str)> {
     ]
     .into_iter()
     .filter(|(what, ids, _)| {
+        // A one-market run measures demand → supply only.
         let reverse = what.starts_with("achievement") || what.starts_with("supplier");
-        !ids.is_empty() && !(reverse && market().is_some())
+        let skipped = reverse && market().is_some();
+        !ids.is_empty() && !skipped
     })
     .map(|(what, ids, profile)| (what, ids.as_slice(), profile))
     .collect()

@@ -35,12 +35,11 @@ pub const TITLE_BOOST: f32 = 2.0;
 /// Weight of a match in tags, products, processes, certifications …
 pub const EXTRA_BOOST: f32 = 1.5;
 const WRITER_HEAP_BYTES: usize = 100_000_000;
-/// Indexing threads of each kind's writer. Each thread finalises a segment of
-/// its own at every commit: with two, a bulk ingest ran 19% faster
-/// (`benches/ingest.rs`), but the commits every 200 ms under mixed load made
-/// twice the small segments, and a request cost 15% more server CPU
-/// (`benches/load.rs`: 2.58 → 2.21 ms per request with one).
-const WRITER_THREADS: usize = 1;
+/// Indexing threads of each kind's writer. One instead of two made a bulk
+/// ingest 19% slower (`benches/ingest.rs`) with no difference under the mixed
+/// load beyond the runs' noise (`benches/load.rs`: 2.20–2.69 ms of server CPU
+/// per request with one, 2.47–2.58 with two).
+const WRITER_THREADS: usize = 2;
 const SNIPPET_CHARS: usize = 160;
 /// Unfiltered candidate searches fetch `limit / STATUS_MARGIN_DIVISOR` extra
 /// hits to make up for those of another status.
