@@ -482,18 +482,19 @@ impl Engine {
         let supply_kind = supply_kind_for(query.doc.kind);
         let wants_bm25 = wanted.contains(&Feature::Bm25);
         let scored = self.catalog.with_bm25(supply_kind, |bm25| {
-            // The query's side is weighed once when it is the demand.
+            // The query's side is BM25's query when it is the demand, its
+            // document otherwise; either is prepared once.
             let weighed_query = (wants_bm25 && query_is_demand).then(|| bm25.weigh(&query.terms));
-            // Otherwise the query is the BM25 document of every pair.
-            let query_as_document = bm25.document(&query.terms);
+            let query_as_document =
+                (wants_bm25 && !query_is_demand).then(|| bm25.document(&query.terms));
             entries
                 .into_iter()
                 .zip(cosines)
                 .filter_map(|(entry, cosine)| {
-                    let lexical = match &weighed_query {
-                        Some(weighed) => bm25.ratio(weighed, &entry.terms),
-                        None if wants_bm25 => bm25.ratio_against(&entry.terms, &query_as_document),
-                        None => 0.0,
+                    let lexical = match (&weighed_query, &query_as_document) {
+                        (Some(weighed), _) => bm25.ratio(weighed, &entry.terms),
+                        (None, Some(document)) => bm25.ratio_against(&entry.terms, document),
+                        (None, None) => 0.0,
                     };
                     let ours = Party {
                         doc: &query.doc,

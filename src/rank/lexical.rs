@@ -219,7 +219,7 @@ impl<'c> Bm25Scorer<'c> {
         let terms: Vec<(u32, f32)> = query
             .query_terms
             .iter()
-            .map(|(term, weight)| (*term, weight * self.idf(*term) * (K1 + 1.0)))
+            .map(|(term, weight)| (*term, self.term_weight(*term, *weight)))
             .collect();
         let best = terms.iter().map(|(_, w)| w).sum();
         let mask = TermMask::of(&terms);
@@ -243,17 +243,18 @@ impl<'c> Bm25Scorer<'c> {
         let mut best = -0.0;
         let mut score = 0.0;
         for &(term, weight) in &query.query_terms {
-            let weight = weight * self.idf(term) * (K1 + 1.0);
+            let weight = self.term_weight(term, weight);
             best += weight;
-            if !doc.mask.may_hold(term) {
-                continue;
-            }
-            if let Ok(i) = doc.terms.binary_search_by_key(&term, |(t, _)| *t) {
-                let tf = doc.terms[i].1;
+            if let Some(tf) = doc.mask.find(doc.terms, term) {
                 score += weight * tf / (tf + doc.norm);
             }
         }
         share(score, best)
+    }
+
+    /// A query term's BM25 weight: its query weight × idf × (k1 + 1).
+    fn term_weight(&mut self, term: u32, weight: f32) -> f32 {
+        weight * self.idf(term) * (K1 + 1.0)
     }
 
     /// BM25's length normalisation of a document.
@@ -288,17 +289,12 @@ impl<'c> Bm25Scorer<'c> {
     ) -> (f32, f32) {
         let norm = self.norm(doc);
         let mut score = 0.0;
-        // The document's terms, ascending, each tested against the query's
-        // bit mask first: most are not query terms, and a mask test is far
-        // cheaper than a step of a merge or a search.
+        // The document's terms, ascending, each looked up among the query's.
         for &(term, tf) in &doc.doc_terms {
-            if !query.mask.may_hold(term) {
-                continue;
-            }
-            let Ok(i) = query.terms.binary_search_by_key(&term, |(t, _)| *t) else {
+            let Some(weight) = query.mask.find(&query.terms, term) else {
                 continue;
             };
-            let contribution = query.terms[i].1 * tf / (tf + norm);
+            let contribution = weight * tf / (tf + norm);
             score += contribution;
             if let Some(m) = matched.as_deref_mut() {
                 m.push((term, contribution));
@@ -336,11 +332,17 @@ impl TermMask {
         TermMask(mask)
     }
 
-    /// False when `term` is certainly not in the set.
+    /// The value of `term` in `terms` (sorted by term; the list this mask was
+    /// made of): most terms not in it are ruled out by the mask alone, far
+    /// cheaper than a step of a merge or a search.
     #[inline]
-    fn may_hold(&self, term: u32) -> bool {
+    fn find(&self, terms: &[(u32, f32)], term: u32) -> Option<f32> {
         let bit = term as usize % MASK_BITS;
-        self.0[bit / 64] & (1 << (bit % 64)) != 0
+        if self.0[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        let i = terms.binary_search_by_key(&term, |(t, _)| *t).ok()?;
+        Some(terms[i].1)
     }
 }
 

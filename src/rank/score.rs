@@ -50,6 +50,8 @@ struct Sides {
     demand: Option<(f32, f32)>,
     /// Supply side, likewise.
     supply: Option<(f32, f32)>,
+    /// The two side scores (0 for a side without weights).
+    side_scores: (f32, f32),
     /// The combined score, before boosts.
     score: f32,
     /// How much the combined score moves per unit of each side's score.
@@ -80,6 +82,7 @@ fn sides(profile: &RankProfile, values: &FeatureValues) -> Sides {
     Sides {
         demand,
         supply,
+        side_scores: (a, b),
         score,
         per_demand,
         per_supply,
@@ -131,10 +134,7 @@ pub fn weighted(profile: &RankProfile, values: &FeatureValues) -> Explanation {
         })
         .collect();
     let score = apply_boosts(profile, values, sides.score, &mut parts);
-    let (a, b) = (
-        sides.demand.map_or(0.0, |s| s.0),
-        sides.supply.map_or(0.0, |s| s.0),
-    );
+    let (a, b) = sides.side_scores;
     finish(score, a, b, parts)
 }
 

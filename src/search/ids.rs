@@ -105,15 +105,22 @@ mod tests {
     use super::*;
     use tantivy::collector::TopDocs;
     use tantivy::query::AllQuery;
+    use tantivy::schema::Field;
     use tantivy::schema::{Schema, FAST, STRING};
-    use tantivy::{doc, Index};
+    use tantivy::{doc, Index, IndexWriter};
 
-    #[test]
-    fn duplicate_ids_are_found_and_deleted_ones_ignored() {
+    /// An in-memory index of the id field alone, and its writer.
+    fn id_index() -> (Field, Index, IndexWriter) {
         let mut builder = Schema::builder();
         let id = builder.add_text_field(ID_FIELD, STRING | FAST);
         let index = Index::create_in_ram(builder.build());
-        let mut writer = index.writer(15_000_000).unwrap();
+        let writer = index.writer(15_000_000).unwrap();
+        (id, index, writer)
+    }
+
+    #[test]
+    fn duplicate_ids_are_found_and_deleted_ones_ignored() {
+        let (id, index, mut writer) = id_index();
         for value in ["a", "b", "c"] {
             writer.add_document(doc!(id => value)).unwrap();
         }
@@ -130,10 +137,7 @@ mod tests {
 
     #[test]
     fn ids_resolve_across_segments_and_after_merges() {
-        let mut builder = Schema::builder();
-        let id = builder.add_text_field(ID_FIELD, STRING | FAST);
-        let index = Index::create_in_ram(builder.build());
-        let mut writer = index.writer(15_000_000).unwrap();
+        let (id, index, mut writer) = id_index();
         let cache = SegmentIds::default();
         let reader = index.reader().unwrap();
         let mut expected = Vec::new();
