@@ -30,52 +30,55 @@ fn need_json(id: &str, title: &str) -> Value {
            "region": "520102", "industry": "C38", "budget": 10.0})
 }
 
+/// Sends one write, backing off while the key's rate limit answers 429
+/// (bounded: gives up after 200 refusals).
+fn write_retrying(
+    http: &ureq::Agent,
+    method: &str,
+    url: &str,
+    key: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    for _ in 0..200 {
+        let (status, reply) = call(http, method, url, Some(key), body).unwrap();
+        if status != 429 {
+            return (status, reply);
+        }
+        std::thread::sleep(Duration::from_millis(50)); // the key's rate limit: back off
+    }
+    panic!("{method} {url} stayed rate-limited");
+}
+
 /// Creates needs (and deletes every fourth one again) until `stop`.
 fn writer(base: String, key: String, party: usize, stop: Arc<AtomicBool>) -> Vec<Ack> {
     let http = agent(Duration::from_secs(30));
     let mut acks = Vec::new();
-    let mut i = 0;
     // Bounded: the main thread stops the writers after a few seconds; the
     // count bounds the loop should it not.
-    while !stop.load(Ordering::Relaxed) && i < 2_000 {
+    for i in 0..2_000 {
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
         let id = format!("N-bk-{party}-{i}");
         let title = format!("备份测试{party}号第{i}条");
-        let (status, body) = call(
-            &http,
-            "POST",
-            &format!("{base}/v1/needs"),
-            Some(&key),
-            Some(&need_json(&id, &title)),
-        )
-        .unwrap();
-        match status {
-            201 => acks.push(Ack::Created {
-                id: id.clone(),
-                title,
-                seq: body["seq"].as_u64().unwrap(),
-            }),
-            429 => {
-                std::thread::sleep(Duration::from_millis(50)); // the key's rate limit: back off
-                continue;
-            }
-            other => panic!("POST answered {other}: {body}"),
-        }
+        let need = need_json(&id, &title);
+        let (status, body) =
+            write_retrying(&http, "POST", &format!("{base}/v1/needs"), &key, Some(&need));
+        assert_eq!(status, 201, "POST answered {status}: {body}");
+        acks.push(Ack::Created {
+            id: id.clone(),
+            title,
+            seq: body["seq"].as_u64().unwrap(),
+        });
         if i % 4 == 3 {
-            let (status, body) = call(
-                &http,
-                "DELETE",
-                &format!("{base}/v1/needs/{id}"),
-                Some(&key),
-                None,
-            )
-            .unwrap();
+            let url = format!("{base}/v1/needs/{id}");
+            let (status, body) = write_retrying(&http, "DELETE", &url, &key, None);
             assert_eq!(status, 200, "{body}");
             acks.push(Ack::Deleted {
                 id,
                 seq: body["seq"].as_u64().unwrap(),
             });
         }
-        i += 1;
     }
     acks
 }
