@@ -62,8 +62,13 @@ fn writer(base: String, key: String, party: usize, stop: Arc<AtomicBool>) -> Vec
         let id = format!("N-bk-{party}-{i}");
         let title = format!("备份测试{party}号第{i}条");
         let need = need_json(&id, &title);
-        let (status, body) =
-            write_retrying(&http, "POST", &format!("{base}/v1/needs"), &key, Some(&need));
+        let (status, body) = write_retrying(
+            &http,
+            "POST",
+            &format!("{base}/v1/needs"),
+            &key,
+            Some(&need),
+        );
         assert_eq!(status, 201, "POST answered {status}: {body}");
         acks.push(Ack::Created {
             id: id.clone(),

@@ -73,11 +73,47 @@ fn spinner(json: bool) -> ProgressBar {
     bar
 }
 
+/// A spinner for loading the corpora, and the progress callback that drives it
+/// (told the file name and line number).
+fn corpus_progress() -> (ProgressBar, impl FnMut(&str, usize) + Send + 'static) {
+    let bar = ProgressBar::new_spinner();
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} loading {msg}: {pos} lines ({per_sec})")
+            .expect("a valid progress template"),
+    );
+    let shown = bar.clone();
+    let progress = move |file: &str, line: usize| {
+        if shown.message() != file {
+            shown.set_message(file.to_string());
+        }
+        shown.set_position(line as u64);
+    };
+    (bar, progress)
+}
+
+/// Opens the engine for a reading command; an empty data directory is first
+/// loaded from the corpora, as `serve` does, so that a fresh checkout answers
+/// with the shipped documents instead of nothing.
+fn open_loaded(cli: &Cli) -> Result<Engine> {
+    let engine = Engine::open(&cli.data)?;
+    let (bar, progress) = corpus_progress();
+    let loaded = engine.load_corpora_if_empty(&cli.corpora, progress)?;
+    bar.finish_and_clear();
+    if loaded > 0 {
+        eprintln!(
+            "loaded {loaded} documents from {} into the empty data directory {}",
+            cli.corpora.display(),
+            cli.data.display()
+        );
+    }
+    Ok(engine)
+}
+
 /// Runs the parsed command.
 pub fn execute(cli: &Cli) -> Result<()> {
     match &cli.command {
         Command::Ingest { file } => ingest(cli, file),
-        Command::Serve { addr, corpora } => serve(cli, *addr, corpora),
+        Command::Serve { addr } => serve(cli, *addr),
         Command::Keys {
             command: KeysCommand::Add { role, party },
         } => add_key(cli, role, party),
@@ -97,7 +133,7 @@ pub fn execute(cli: &Cli) -> Result<()> {
                 industry.as_deref(),
                 parse_status(status)?,
             )?;
-            let engine = Engine::open(&cli.data)?;
+            let engine = open_loaded(cli)?;
             let hits = engine.search(kind, query, &filters, *limit)?;
             for (rank, hit) in hits.iter().enumerate() {
                 if cli.json {
@@ -119,7 +155,7 @@ pub fn execute(cli: &Cli) -> Result<()> {
             Ok(())
         }
         Command::Get { id } => {
-            let engine = Engine::open(&cli.data)?;
+            let engine = open_loaded(cli)?;
             let doc = engine.get(id)?;
             if cli.json {
                 print_json(&doc)
@@ -161,7 +197,7 @@ pub fn execute(cli: &Cli) -> Result<()> {
             region,
             industry,
         } => {
-            let engine = Engine::open(&cli.data)?;
+            let engine = open_loaded(cli)?;
             let options = MatchOptions {
                 profile: profile.clone(),
                 k: *limit,
@@ -189,7 +225,7 @@ pub fn execute(cli: &Cli) -> Result<()> {
             print_matches(cli, &hits)
         }
         Command::Neighbors { id, limit } => {
-            let engine = Engine::open(&cli.data)?;
+            let engine = open_loaded(cli)?;
             for (rank, (doc, cosine)) in engine.neighbors(id, *limit)?.into_iter().enumerate() {
                 if cli.json {
                     print_json(&serde_json::json!({
@@ -220,7 +256,7 @@ pub fn execute(cli: &Cli) -> Result<()> {
             profile,
             compare,
         } => {
-            let engine = Engine::open(&cli.data)?;
+            let engine = open_loaded(cli)?;
             let set = read_judgments(judgments)?;
             match compare {
                 Some(names) => {
@@ -288,7 +324,7 @@ pub fn execute(cli: &Cli) -> Result<()> {
             out,
             folds,
         } => {
-            let engine = Engine::open(&cli.data)?;
+            let engine = open_loaded(cli)?;
             let set = read_judgments(judgments)?;
             let market = parse_market(market)?;
             let base = engine.profile(RankProfile::default_name(market))?;
@@ -326,7 +362,7 @@ pub fn execute(cli: &Cli) -> Result<()> {
             region,
             threshold,
         } => {
-            let engine = Engine::open(&cli.data)?;
+            let engine = open_loaded(cli)?;
             let report = engine.gaps(parse_market(market)?, region.as_deref(), *threshold)?;
             if cli.json {
                 return print_json(&report);
@@ -464,32 +500,18 @@ fn ingest(cli: &Cli, file: &Path) -> Result<()> {
     Ok(())
 }
 
-fn serve(cli: &Cli, addr: std::net::SocketAddr, corpora: &Path) -> Result<()> {
-    let bar = ProgressBar::new_spinner();
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} loading {msg}: {pos} lines ({per_sec})")
-            .expect("a valid progress template"),
-    );
-    let shown = bar.clone();
+fn serve(cli: &Cli, addr: std::net::SocketAddr) -> Result<()> {
+    let (bar, progress) = corpus_progress();
     let options = duijie::api::ServeOptions {
         addr,
         data: cli.data.clone(),
-        corpora: corpora.to_path_buf(),
+        corpora: cli.corpora.clone(),
         config: duijie::api::ServiceConfig::default(),
     };
-    duijie::api::run(
-        options,
-        move |file, line| {
-            if shown.message() != file {
-                shown.set_message(file.to_string());
-            }
-            shown.set_position(line as u64);
-        },
-        move |bound| {
-            bar.finish_and_clear();
-            println!("duijie serving on http://{bound}");
-        },
-    )
+    duijie::api::run(options, progress, move |bound| {
+        bar.finish_and_clear();
+        println!("duijie serving on http://{bound}");
+    })
 }
 
 fn add_key(cli: &Cli, role: &str, party: &str) -> Result<()> {

@@ -19,6 +19,11 @@ pub struct Cli {
     /// Print results as JSON lines, one object per result.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Directory of the corpus files (achievements.jsonl, needs.jsonl, …) that `serve`
+    /// and the reading commands (search, get, match, neighbors, eval, tune, gaps) load
+    /// into an empty data directory first.
+    #[arg(long, global = true, default_value = "corpora")]
+    pub corpora: PathBuf,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -154,9 +159,6 @@ pub enum Command {
         /// Address to listen on.
         #[arg(long, default_value = "127.0.0.1:7700")]
         addr: SocketAddr,
-        /// Directory of the corpus files (achievements.jsonl, needs.jsonl, …) loaded into an empty store.
-        #[arg(long, default_value = "corpora")]
-        corpora: PathBuf,
     },
     /// Write a consistent snapshot of the store (and the encoder model) into a new or
     /// empty directory; works while `serve` runs on the same data directory.

@@ -18,8 +18,8 @@ fn dcg(gains: &[f64], k: usize) -> f64 {
         .iter()
         .take(k)
         .enumerate()
-        .map(|(i, g)| g / ((i + 2) as f64).log2())
-        .sum()
+        // A fold from +0.0: `sum()` of no terms is −0.0, printed as "-0.000".
+        .fold(0.0, |total, (i, g)| total + g / ((i + 2) as f64).log2())
 }
 
 /// nDCG@k: DCG of the ranking over the DCG of the ideal ordering of all judged documents.
