@@ -73,6 +73,24 @@ struct Header {
     vocab_size: usize,
     version: String,
     trained_documents: usize,
+    /// [`features_fingerprint`] of the code that trained the model (empty in
+    /// models written before it was recorded).
+    #[serde(default)]
+    features: String,
+}
+
+/// Version of the feature extraction ([`FeatureExtractor`]); bump it when the
+/// features of a text change.
+const FEATURES_VERSION: &str = "features-v1";
+
+/// Identity of the features a model was trained on: the extraction code's
+/// version and the analysis (dictionary, stop words, thesaurus). A model
+/// trained on other features is refused on load, so it is retrained.
+fn features_fingerprint() -> String {
+    format!(
+        "{FEATURES_VERSION}-{:08x}",
+        crate::text::analysis_fingerprint()
+    )
 }
 
 /// The trained model.
@@ -210,6 +228,7 @@ impl BuiltinEncoder {
             vocab_size: self.terms.len(),
             version: self.version.clone(),
             trained_documents: self.trained_documents,
+            features: features_fingerprint(),
         })
         .map_err(|e| Error::Internal(e.to_string()))?;
         let mut bytes = Vec::with_capacity(
@@ -266,6 +285,13 @@ impl BuiltinEncoder {
                 .ok_or_else(|| bad("truncated header"))?,
         )
         .map_err(|e| bad(&format!("bad header: {e}")))?;
+        if header.features != features_fingerprint() {
+            return Err(bad(&format!(
+                "trained on other text features ({:?}; this build uses {})",
+                header.features,
+                features_fingerprint()
+            )));
+        }
         let mut terms = Vec::with_capacity(header.vocab_size);
         for _ in 0..header.vocab_size {
             let len = reader.u16().ok_or_else(|| bad("truncated vocabulary"))? as usize;
@@ -452,6 +478,48 @@ mod tests {
         assert!((norm - 1.0).abs() < 1e-4);
         // Nothing known: the zero vector.
         assert!(encoder.embed_one("qqq").iter().all(|x| *x == 0.0));
+    }
+
+    /// The model file at `path` with its header's `features` replaced by
+    /// `features` (or removed when `None`), checksum renewed.
+    fn rewrite_features(path: &Path, features: Option<&str>) {
+        let bytes = std::fs::read(path).unwrap();
+        let at = MAGIC.len();
+        let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+        let mut header: serde_json::Value =
+            serde_json::from_slice(&bytes[at + 4..at + 4 + len]).unwrap();
+        match features {
+            Some(f) => header["features"] = f.into(),
+            None => {
+                header.as_object_mut().unwrap().remove("features");
+            }
+        }
+        let header = serde_json::to_vec(&header).unwrap();
+        let mut out = bytes[..at].to_vec();
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        out.extend_from_slice(&bytes[at + 4 + len..bytes.len() - 4]);
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        std::fs::write(path, out).unwrap();
+    }
+
+    #[test]
+    fn a_model_trained_on_other_text_features_is_refused() {
+        let (encoder, _) = BuiltinEncoder::train(&corpus(), &small_options()).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("encoder.model");
+        encoder.save(&path).unwrap();
+        // Rewritten with this build's own fingerprint, the file still loads.
+        rewrite_features(&path, Some(&features_fingerprint()));
+        assert!(BuiltinEncoder::load(&path).is_ok());
+        // Another dictionary or feature code, or a model from before the
+        // fingerprint was recorded: refused, so the caller retrains.
+        for other in [Some("features-v0-00000000"), None] {
+            rewrite_features(&path, other);
+            let error = BuiltinEncoder::load(&path).err().expect("refused");
+            assert!(error.to_string().contains("other text features"), "{error}");
+        }
     }
 
     #[test]
