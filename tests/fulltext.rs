@@ -430,3 +430,56 @@ fn match_candidates_hold_only_the_wanted_status_up_to_the_limit() {
         .all(|(id, _)| id[2..].parse::<u32>().unwrap() < 20));
     assert!(status(&hits).iter().all(|odd| *odd == 1), "{hits:?}");
 }
+
+#[test]
+fn merging_segments_keeps_every_hit_and_the_committed_sequence() {
+    let dir = tempfile::tempdir().unwrap();
+    let words = vec![
+        "注塑模具".to_string(),
+        "冷却".to_string(),
+        "锂电池".to_string(),
+    ];
+    let hits = |fulltext: &FullText| {
+        fulltext
+            .candidates(Kind::Need, &words, &any(), 100)
+            .unwrap()
+    };
+    let before = {
+        let fulltext = FullText::open(dir.path()).unwrap();
+        // Three commits: three segments at least.
+        for batch in 0..3u64 {
+            let changes: Vec<(u64, Change)> = (0..30)
+                .map(|i| {
+                    let n = batch * 30 + i;
+                    let body = if n % 3 == 0 {
+                        "锂电池正极材料"
+                    } else {
+                        "注塑模具冷却"
+                    };
+                    let doc = need(
+                        &format!("N-{n:03}"),
+                        "合作需求",
+                        &body.repeat(1 + n as usize % 4),
+                    );
+                    (n + 1, Change::Upsert(Box::new(doc)))
+                })
+                .collect();
+            fulltext.apply(&changes).unwrap();
+            fulltext.commit((batch + 1) * 30).unwrap();
+        }
+        assert!(fulltext.segments(Kind::Need) >= 3);
+        let before = hits(&fulltext);
+        assert_eq!(before.len(), 90);
+        fulltext.merge_segments().unwrap();
+        assert_eq!(fulltext.segments(Kind::Need), 1);
+        // Same documents, same scores (no deletes: the statistics are unchanged).
+        assert_eq!(hits(&fulltext), before);
+        assert_eq!(fulltext.committed_seq(), 90);
+        before
+    };
+    // The merge is durable, and the commit's sequence number survives it.
+    let reopened = FullText::open(dir.path()).unwrap();
+    assert_eq!(reopened.segments(Kind::Need), 1);
+    assert_eq!(reopened.committed_seq(), 90);
+    assert_eq!(hits(&reopened), before);
+}

@@ -28,6 +28,9 @@ use std::sync::{Arc, RwLock};
 
 /// Changes applied per index commit while catching up.
 const SYNC_CHUNK: usize = 20_000;
+/// A catch-up of at least this many changes (a bulk load, a rebuild) ends by
+/// merging the full-text segments, which makes the searches after it faster.
+const MERGE_AFTER_CHANGES: usize = 20_000;
 /// Documents per store transaction during bulk ingest.
 const INGEST_BATCH: usize = 1_000;
 /// Corpus files loaded into an empty data directory, in this order.
@@ -211,8 +214,9 @@ impl Engine {
         &self.store
     }
 
-    /// Applies every store change the indexes have not seen and commits.
-    /// Returns the number of changes applied.
+    /// Applies every store change the indexes have not seen and commits;
+    /// after a bulk catch-up, merges the full-text segments. Returns the
+    /// number of changes applied.
     pub fn sync(&self) -> Result<usize> {
         let _guard = self
             .sync_lock
@@ -226,6 +230,9 @@ impl Engine {
             let from = fulltext_seq.min(self.catalog.applied_seq()).min(vector_seq);
             let (changes, reached) = self.store.changes_since(from, SYNC_CHUNK)?;
             if reached == from {
+                if applied >= MERGE_AFTER_CHANGES {
+                    self.fulltext.merge_segments()?;
+                }
                 return Ok(applied);
             }
             if reached > fulltext_seq {
