@@ -1,6 +1,6 @@
 //! Vector index benchmark: build rate, query latency, recall@10 against
 //! exact search, and the exact-scan baseline, on a synthetic clustered corpus
-//! of 256-d unit vectors (the encoder's dimension).
+//! of unit vectors of the built-in encoder's dimension (512).
 //!
 //! `cargo bench --bench vector` runs 100k vectors; `DUIJIE_BENCH_N=1000000`
 //! runs 1M; `DUIJIE_BENCH_CLUSTER_SIZE` (default 100) and
@@ -15,7 +15,10 @@ use std::collections::HashSet;
 use std::hint::black_box;
 use std::time::Instant;
 
-const DIM: usize = 256;
+/// The built-in encoder's dimension.
+fn dim() -> usize {
+    duijie::embed::TrainOptions::default().dim
+}
 const K: usize = 10;
 const BATCH: usize = 20_000;
 
@@ -89,12 +92,12 @@ fn main() {
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
 
     let t = Instant::now();
-    let all = synth::clustered(n + nq, DIM, clusters, spread, 42);
+    let all = synth::clustered(n + nq, dim(), clusters, spread, 42);
     let (corpus, queries) = all.split_at(n);
     let gen_s = t.elapsed().as_secs_f64();
 
     let dir = tempfile::tempdir().expect("temp dir");
-    let index = VectorIndexes::open(dir.path(), DIM, "bench").expect("open");
+    let index = VectorIndexes::open(dir.path(), dim(), "bench").expect("open");
     let t = Instant::now();
     for start in (0..n).step_by(BATCH) {
         let end = (start + BATCH).min(n);
@@ -110,7 +113,7 @@ fn main() {
     let persist_s = t.elapsed().as_secs_f64();
     drop(index);
     let t = Instant::now();
-    let index = VectorIndexes::open(dir.path(), DIM, "bench").expect("reopen");
+    let index = VectorIndexes::open(dir.path(), dim(), "bench").expect("reopen");
     let load_s = t.elapsed().as_secs_f64();
     assert_eq!(
         index.len(Kind::Achievement),
@@ -122,7 +125,8 @@ fn main() {
     let none = VectorFilter::default();
     let (truth, exact_us) = run(&index, queries, &none, true);
     let mut line = format!(
-        "vector n={n} dim={DIM} clusters={clusters} spread={spread} threads={threads} gen_s={gen_s:.1} build_s={build_s:.1} insert_per_s={:.0} persist_s={persist_s:.2} load_s={load_s:.2} load_vs_rebuild={:.0}x",
+        "vector n={n} dim={} clusters={clusters} spread={spread} threads={threads} gen_s={gen_s:.1} build_s={build_s:.1} insert_per_s={:.0} persist_s={persist_s:.2} load_s={load_s:.2} load_vs_rebuild={:.0}x",
+        dim(),
         n as f64 / build_s,
         build_s / load_s
     );

@@ -42,7 +42,7 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         TrainOptions {
-            dim: 256,
+            dim: 512,
             max_vocab: 60_000,
             min_df: 2,
             max_df_ratio: 0.4,
@@ -73,22 +73,23 @@ struct Header {
     vocab_size: usize,
     version: String,
     trained_documents: usize,
-    /// [`features_fingerprint`] of the code that trained the model (empty in
+    /// [`recipe_fingerprint`] of the code that trained the model (empty in
     /// models written before it was recorded).
     #[serde(default)]
-    features: String,
+    recipe: String,
 }
 
-/// Version of the feature extraction ([`FeatureExtractor`]); bump it when the
-/// features of a text change.
-const FEATURES_VERSION: &str = "features-v1";
+/// Version of the model's recipe: the feature extraction ([`FeatureExtractor`])
+/// and the default [`TrainOptions`]. Bump it when the features of a text or
+/// the default training change (2: 512 dimensions instead of 256).
+const RECIPE_VERSION: &str = "recipe-2";
 
-/// Identity of the features a model was trained on: the extraction code's
-/// version and the analysis (dictionary, stop words, thesaurus). A model
-/// trained on other features is refused on load, so it is retrained.
-fn features_fingerprint() -> String {
+/// Identity of the recipe a model was trained by: [`RECIPE_VERSION`] and the
+/// analysis (dictionary, stop words, thesaurus). A model of another recipe is
+/// refused on load, so it is retrained.
+fn recipe_fingerprint() -> String {
     format!(
-        "{FEATURES_VERSION}-{:08x}",
+        "{RECIPE_VERSION}-{:08x}",
         crate::text::analysis_fingerprint()
     )
 }
@@ -228,7 +229,7 @@ impl BuiltinEncoder {
             vocab_size: self.terms.len(),
             version: self.version.clone(),
             trained_documents: self.trained_documents,
-            features: features_fingerprint(),
+            recipe: recipe_fingerprint(),
         })
         .map_err(|e| Error::Internal(e.to_string()))?;
         let mut bytes = Vec::with_capacity(
@@ -285,11 +286,12 @@ impl BuiltinEncoder {
                 .ok_or_else(|| bad("truncated header"))?,
         )
         .map_err(|e| bad(&format!("bad header: {e}")))?;
-        if header.features != features_fingerprint() {
+        if header.recipe != recipe_fingerprint() {
             return Err(bad(&format!(
-                "trained on other text features ({:?}; this build uses {})",
-                header.features,
-                features_fingerprint()
+                "trained by another recipe: other text features or training options \
+                 ({:?}; this build uses {})",
+                header.recipe,
+                recipe_fingerprint()
             )));
         }
         let mut terms = Vec::with_capacity(header.vocab_size);
@@ -480,18 +482,18 @@ mod tests {
         assert!(encoder.embed_one("qqq").iter().all(|x| *x == 0.0));
     }
 
-    /// The model file at `path` with its header's `features` replaced by
-    /// `features` (or removed when `None`), checksum renewed.
-    fn rewrite_features(path: &Path, features: Option<&str>) {
+    /// The model file at `path` with its header's `recipe` replaced by
+    /// `recipe` (or removed when `None`), checksum renewed.
+    fn rewrite_recipe(path: &Path, recipe: Option<&str>) {
         let bytes = std::fs::read(path).unwrap();
         let at = MAGIC.len();
         let len = u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
         let mut header: serde_json::Value =
             serde_json::from_slice(&bytes[at + 4..at + 4 + len]).unwrap();
-        match features {
-            Some(f) => header["features"] = f.into(),
+        match recipe {
+            Some(r) => header["recipe"] = r.into(),
             None => {
-                header.as_object_mut().unwrap().remove("features");
+                header.as_object_mut().unwrap().remove("recipe");
             }
         }
         let header = serde_json::to_vec(&header).unwrap();
@@ -505,18 +507,18 @@ mod tests {
     }
 
     #[test]
-    fn a_model_trained_on_other_text_features_is_refused() {
+    fn a_model_of_another_recipe_is_refused() {
         let (encoder, _) = BuiltinEncoder::train(&corpus(), &small_options()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("encoder.model");
         encoder.save(&path).unwrap();
         // Rewritten with this build's own fingerprint, the file still loads.
-        rewrite_features(&path, Some(&features_fingerprint()));
+        rewrite_recipe(&path, Some(&recipe_fingerprint()));
         assert!(BuiltinEncoder::load(&path).is_ok());
-        // Another dictionary or feature code, or a model from before the
-        // fingerprint was recorded: refused, so the caller retrains.
-        for other in [Some("features-v0-00000000"), None] {
-            rewrite_features(&path, other);
+        // Another dictionary, feature code or default training, or a model from
+        // before the recipe was recorded: refused, so the caller retrains.
+        for other in [Some("recipe-1-00000000"), None] {
+            rewrite_recipe(&path, other);
             let error = BuiltinEncoder::load(&path).err().expect("refused");
             assert!(error.to_string().contains("other text features"), "{error}");
         }
