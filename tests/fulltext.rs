@@ -483,3 +483,32 @@ fn merging_segments_keeps_every_hit_and_the_committed_sequence() {
     assert_eq!(reopened.committed_seq(), 90);
     assert_eq!(hits(&reopened), before);
 }
+
+#[test]
+fn a_bulk_catch_up_ends_with_one_segment_per_kind() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = Engine::open(dir.path()).unwrap();
+    // 12,000 needs in 12 transactions, indexed by one catch-up: the writer's
+    // threads leave several segments, and the catch-up merges them.
+    for chunk in duijie::gen::generate(Kind::Need, 12_000, 3).chunks(1_000) {
+        engine.store().put_batch(chunk.to_vec()).unwrap();
+    }
+    assert_eq!(engine.sync().unwrap(), 12_000);
+    assert_eq!(engine.fulltext().segments(Kind::Need), 1);
+    assert_eq!(engine.fulltext().num_docs(Kind::Need), 12_000);
+    // A small catch-up does not merge: the writes of a running server stay cheap.
+    for chunk in duijie::gen::generate(Kind::Need, 12_100, 4)[..100].chunks(50) {
+        let renamed: Vec<_> = chunk
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                d.id = format!("{}-b", d.id);
+                d
+            })
+            .collect();
+        engine.store().put_batch(renamed).unwrap();
+        engine.sync().unwrap();
+    }
+    assert!(engine.fulltext().segments(Kind::Need) > 1);
+    assert_eq!(engine.fulltext().num_docs(Kind::Need), 12_100);
+}

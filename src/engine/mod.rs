@@ -28,9 +28,10 @@ use std::sync::{Arc, RwLock};
 
 /// Changes applied per index commit while catching up.
 const SYNC_CHUNK: usize = 20_000;
-/// A catch-up of at least this many changes (a bulk load, a rebuild) ends by
-/// merging the full-text segments, which makes the searches after it faster.
-const MERGE_AFTER_CHANGES: usize = 20_000;
+/// A catch-up of at least this many changes (a bulk load such as the shipped
+/// corpora, a rebuild) ends by merging the full-text segments, which makes the
+/// searches after it faster.
+const MERGE_AFTER_CHANGES: usize = 10_000;
 /// Documents per store transaction during bulk ingest.
 const INGEST_BATCH: usize = 1_000;
 /// Corpus files loaded into an empty data directory, in this order.
@@ -207,6 +208,11 @@ impl Engine {
     /// The data directory.
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
+    }
+
+    /// The full-text indexes.
+    pub fn fulltext(&self) -> &FullText {
+        &self.fulltext
     }
 
     /// The store (source of truth).

@@ -376,7 +376,10 @@ impl FullText {
     /// load leaves one segment per indexing thread and commit, and a query
     /// collects its top hits segment by segment, so after a bulk load fewer
     /// segments are faster to search. Blocks the kind's writer until its merge
-    /// is done; committed data and the committed sequence number stay.
+    /// is done; committed data and the committed sequence number stay. A merge
+    /// tantivy refuses (its merge policy may be merging some of the segments
+    /// already) or that fails leaves the segments as they were, with a warning:
+    /// merging only makes searches faster.
     pub fn merge_segments(&self) -> Result<()> {
         for (kind, index) in &self.kinds {
             let mut writer = lock(&index.writer)?;
@@ -386,7 +389,10 @@ impl FullText {
                 continue;
             }
             let started = std::time::Instant::now();
-            writer.merge(&ids).wait()?;
+            if let Err(error) = writer.merge(&ids).wait() {
+                tracing::warn!(kind = kind.as_str(), segments, %error, "full-text segments not merged");
+                continue;
+            }
             index.reader.reload()?;
             tracing::info!(
                 kind = kind.as_str(),
