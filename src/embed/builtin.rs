@@ -506,12 +506,19 @@ mod tests {
         std::fs::write(path, out).unwrap();
     }
 
-    #[test]
-    fn a_model_of_another_recipe_is_refused() {
+    /// A small model trained and saved into a new temporary directory (kept
+    /// alive by the returned guard), and the model file's path.
+    fn saved_model() -> (BuiltinEncoder, tempfile::TempDir, std::path::PathBuf) {
         let (encoder, _) = BuiltinEncoder::train(&corpus(), &small_options()).unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("encoder.model");
         encoder.save(&path).unwrap();
+        (encoder, dir, path)
+    }
+
+    #[test]
+    fn a_model_of_another_recipe_is_refused() {
+        let (_, _dir, path) = saved_model();
         // Rewritten with this build's own fingerprint, the file still loads.
         rewrite_recipe(&path, Some(&recipe_fingerprint()));
         assert!(BuiltinEncoder::load(&path).is_ok());
@@ -526,10 +533,7 @@ mod tests {
 
     #[test]
     fn save_and_load_round_trip_and_damage_is_detected() {
-        let (encoder, _) = BuiltinEncoder::train(&corpus(), &small_options()).unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("encoder.model");
-        encoder.save(&path).unwrap();
+        let (encoder, _dir, path) = saved_model();
         let loaded = BuiltinEncoder::load(&path).unwrap();
         assert_eq!(loaded.fingerprint(), encoder.fingerprint());
         assert_eq!(

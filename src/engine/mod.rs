@@ -28,9 +28,11 @@ use std::sync::{Arc, RwLock};
 
 /// Changes applied per index commit while catching up.
 const SYNC_CHUNK: usize = 20_000;
-/// A catch-up of at least this many changes (a bulk load such as the shipped
-/// corpora, a rebuild) ends by merging the full-text segments, which makes the
-/// searches after it faster.
+/// A catch-up that reads at least this many changes for any of the indexes
+/// ends by merging the full-text segments, which makes the searches after it
+/// faster: an ingest or rebuild of that size, and the vector index's first
+/// catch-up after the encoder is trained (which reads the whole store, so
+/// loading the shipped corpora ends with a merge too).
 const MERGE_AFTER_CHANGES: usize = 10_000;
 /// Documents per store transaction during bulk ingest.
 const INGEST_BATCH: usize = 1_000;

@@ -383,9 +383,9 @@ impl FullText {
     pub fn merge_segments(&self) -> Result<()> {
         for (kind, index) in &self.kinds {
             let mut writer = lock(&index.writer)?;
-            let segments = index.reader.searcher().segment_readers().len();
             let ids = writer.index().searchable_segment_ids()?;
-            if ids.len() < 2 {
+            let segments = ids.len();
+            if segments < 2 {
                 continue;
             }
             let started = std::time::Instant::now();
