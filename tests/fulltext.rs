@@ -162,6 +162,8 @@ fn segmentation_pitfalls_of_other_engines_are_avoided() {
         "IATF16949",
         "iatf16949",
         "ＩＡＴＦ１６９４９",
+        // Traditional characters fold to simplified.
+        "汽車線束",
         "304不锈钢",
         "3D打印",
         "PLC",

@@ -15,7 +15,7 @@ const STOPWORDS: &str = include_str!("stopwords.txt");
 /// thesaurus, and the analysis code's own version). Indexes and models built
 /// under another fingerprint are rebuilt.
 pub fn analysis_fingerprint() -> u32 {
-    const ANALYSIS_CODE_VERSION: &[u8] = b"analysis-v1";
+    const ANALYSIS_CODE_VERSION: &[u8] = b"analysis-v2";
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(ANALYSIS_CODE_VERSION);
     hasher.update(DOMAIN_DICT.as_bytes());
