@@ -18,6 +18,11 @@ pub const FIELD_WEIGHTS: [f32; 3] = [2.0, 1.0, 1.5];
 /// Query weight of a term that joins through a thesaurus concept (a query
 /// word weighs at least 1), shared among the word's concepts.
 pub const EXPANSION_WEIGHT: f32 = 0.3;
+/// Query weight of a dictionary word inside a query word (电池 in 锂电池)
+/// that is not a query word itself: documents are indexed with these
+/// sub-words, so a compound the documents never use (塑料件) still finds
+/// them through its parts (塑料), below the whole word.
+pub const SUBWORD_WEIGHT: f32 = 0.5;
 
 /// Interned term ids, shared by all kinds.
 #[derive(Default)]
@@ -83,12 +88,15 @@ impl TermProfile {
         let analyzer = Analyzer::shared();
         let mut doc_counts: HashMap<u32, f32> = HashMap::default();
         let mut query_counts: HashMap<u32, f32> = HashMap::default();
+        let mut subwords: Vec<u32> = Vec::new();
         let mut doc_len = 0.0;
         for (text, weight) in fields.iter().zip(FIELD_WEIGHTS) {
             let terms = analyzer.analyze(text, Mode::Index);
             doc_len += weight * terms.last().map_or(0, |t| t.position + 1) as f32;
-            for term in terms {
-                *doc_counts.entry(interner.intern(&term.text)).or_default() += weight;
+            for term in &terms {
+                let id = interner.intern(&term.text);
+                *doc_counts.entry(id).or_default() += weight;
+                subwords.push(id);
             }
             for term in analyzer.analyze(text, Mode::Query) {
                 *query_counts.entry(interner.intern(&term.text)).or_default() += weight;
@@ -98,6 +106,10 @@ impl TermProfile {
             .into_iter()
             .map(|(t, c)| (t, 1.0 + c.ln().max(0.0)))
             .collect();
+        // Index-granularity terms that are not whole words of the text.
+        for term in subwords {
+            query_terms.entry(term).or_insert(SUBWORD_WEIGHT);
+        }
         // Concept expansion: the other terms of a query word's thesaurus
         // concepts join the query at a low weight, so 土豆 also finds 马铃薯.
         let thesaurus = Thesaurus::shared();
@@ -397,6 +409,31 @@ mod tests {
             &*top[0], "正极材料",
             "the rarer term contributes most: {top:?}"
         );
+    }
+
+    #[test]
+    fn a_compound_query_word_finds_documents_through_its_parts_below_the_whole_word() {
+        let interner = Interner::default();
+        let docs = [
+            profile(&interner, "锂电池", "锂电池拆解"),
+            profile(&interner, "电池", "电池拆解"),
+            profile(&interner, "茶叶加工", "绿茶"),
+        ];
+        let mut collection = Collection::default();
+        docs.iter().for_each(|d| collection.add(d));
+        let query = profile(&interner, "锂电池", "");
+        let weight = |name: &str| {
+            let id = interner.get(name).expect("interned");
+            query.query_terms.iter().find(|(t, _)| *t == id).map(|(_, w)| *w)
+        };
+        assert_eq!(weight("锂电池"), Some(2.0f32.ln() + 1.0));
+        assert_eq!(weight("电池"), Some(SUBWORD_WEIGHT));
+        let mut scorer = Bm25Scorer::new(&collection);
+        let whole = scorer.pair(&query, &docs[0]);
+        let part = scorer.pair(&query, &docs[1]);
+        assert!(part.score > 0.0, "电池 is found through 锂电池's part");
+        assert!(whole.score > part.score);
+        assert_eq!(scorer.pair(&query, &docs[2]).score, 0.0);
     }
 
     #[test]
