@@ -106,16 +106,16 @@ impl TermProfile {
             .into_iter()
             .map(|(t, c)| (t, 1.0 + c.ln().max(0.0)))
             .collect();
-        // Index-granularity terms that are not whole words of the text.
-        for term in subwords {
-            query_terms.entry(term).or_insert(SUBWORD_WEIGHT);
-        }
         // Concept expansion: the other terms of a query word's thesaurus
         // concepts join the query at a low weight, so 土豆 also finds 马铃薯.
         let thesaurus = Thesaurus::shared();
         let mut expansion: HashMap<u32, f32> = HashMap::default();
         let mut words: Vec<u32> = query_terms.keys().copied().collect();
         words.sort();
+        // Index-granularity terms that are not whole words of the text.
+        for term in subwords {
+            query_terms.entry(term).or_insert(SUBWORD_WEIGHT);
+        }
         for term in words {
             let name = interner.name(term);
             let concepts = thesaurus.concepts_of(&name);
