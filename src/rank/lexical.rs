@@ -424,7 +424,11 @@ mod tests {
         let query = profile(&interner, "锂电池", "");
         let weight = |name: &str| {
             let id = interner.get(name).expect("interned");
-            query.query_terms.iter().find(|(t, _)| *t == id).map(|(_, w)| *w)
+            query
+                .query_terms
+                .iter()
+                .find(|(t, _)| *t == id)
+                .map(|(_, w)| *w)
         };
         assert_eq!(weight("锂电池"), Some(2.0f32.ln() + 1.0));
         assert_eq!(weight("电池"), Some(SUBWORD_WEIGHT));
