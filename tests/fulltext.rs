@@ -513,4 +513,31 @@ fn a_bulk_catch_up_ends_with_one_segment_per_kind() {
     }
     assert!(engine.fulltext().segments(Kind::Need) > 1);
     assert_eq!(engine.fulltext().num_docs(Kind::Need), 12_100);
+    // Many small syncs (replacing documents, so deletes too): the small
+    // segments are merged once past the limit, the big one stays, and every
+    // document is there once.
+    let mut most = 0;
+    for (round, chunk) in duijie::gen::generate(Kind::Need, 12_000, 3)[..400]
+        .chunks(20)
+        .enumerate()
+    {
+        let replaced: Vec<_> = chunk
+            .iter()
+            .cloned()
+            .map(|mut d| {
+                d.title = format!("{} 第{round}版", d.title);
+                d
+            })
+            .collect();
+        engine.store().put_batch(replaced).unwrap();
+        engine.sync().unwrap();
+        most = most.max(engine.fulltext().segments(Kind::Need));
+    }
+    assert!(most <= 8, "{most} segments after a sync");
+    assert_eq!(engine.fulltext().num_docs(Kind::Need), 12_100);
+    assert!(engine
+        .fulltext()
+        .duplicate_ids(Kind::Need)
+        .unwrap()
+        .is_empty());
 }

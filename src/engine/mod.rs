@@ -34,6 +34,10 @@ const SYNC_CHUNK: usize = 20_000;
 /// catch-up after the encoder is trained (which reads the whole store, so
 /// loading the shipped corpora ends with a merge too).
 const MERGE_AFTER_CHANGES: usize = 10_000;
+/// Full-text segments a kind may have after a smaller sync; past this, its
+/// small segments (one per commit and indexing thread) are merged into one.
+/// The index merges nothing in the background (see `FullText::open`).
+const MAX_SEGMENTS: usize = 8;
 /// Documents per store transaction during bulk ingest.
 const INGEST_BATCH: usize = 1_000;
 /// Corpus files loaded into an empty data directory, in this order.
@@ -240,6 +244,8 @@ impl Engine {
             if reached == from {
                 if applied >= MERGE_AFTER_CHANGES {
                     self.fulltext.merge_segments()?;
+                } else if applied > 0 {
+                    self.fulltext.compact_segments(MAX_SEGMENTS)?;
                 }
                 return Ok(applied);
             }
