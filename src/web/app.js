@@ -63,6 +63,18 @@ function highlight(text, terms) {
   return String(text).split(re).map((part, i) => (i % 2 ? h('mark', null, part) : part));
 }
 
+/** About `size` characters of `text` from a little before the first of `terms` it holds (the opening when it holds none), with ellipses where cut. */
+function excerpt(text, terms, size) {
+  const chars = Array.from(text);
+  const lower = text.toLowerCase();
+  const hits = (terms || []).map((t) => lower.indexOf(String(t).toLowerCase())).filter((i) => i >= 0);
+  // A UTF-16 index to a character index, then a little context before it.
+  const first = hits.length ? Array.from(text.slice(0, Math.min(...hits))).length : 0;
+  const start = Math.max(0, first - 20);
+  const end = Math.min(chars.length, start + size);
+  return (start > 0 ? '…' : '') + chars.slice(start, end).join('') + (end < chars.length ? '…' : '');
+}
+
 function bar(fraction, cls) {
   const fill = h('span', { class: 'fill' });
   fill.style.width = Math.max(0, Math.min(1, fraction)) * 100 + '%';
@@ -453,8 +465,7 @@ async function pageDoc(main, kind, id, p, alive) {
         if (r.explanation) detail.append(explanationTable(r.explanation));
         try {
           const other = await api('GET', `/v1/${KINDS[r.kind].plural}/${encodeURIComponent(r.id)}`);
-          const body = Array.from(other.body || '');
-          detail.append(h('p', { class: 'snippet' }, highlight(body.slice(0, 180).join('') + (body.length > 180 ? '…' : ''), terms)));
+          detail.append(h('p', { class: 'snippet' }, highlight(excerpt(other.body || '', terms, 180), terms)));
         } catch { /* the table is enough */ }
       }
     } }, '为什么匹配？');
