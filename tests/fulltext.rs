@@ -4,7 +4,7 @@
 mod common;
 
 use common::{achievement, need, request, supplier};
-use duijie::model::{Kind, Status};
+use duijie::model::{Document, Kind, Status};
 use duijie::search::fulltext::{Filters, FullText};
 use duijie::store::Change;
 use duijie::Engine;
@@ -499,15 +499,18 @@ fn a_bulk_catch_up_ends_with_one_segment_per_kind() {
     assert_eq!(engine.fulltext().segments(Kind::Need), 1);
     assert_eq!(engine.fulltext().num_docs(Kind::Need), 12_000);
     // A small catch-up does not merge: the writes of a running server stay cheap.
-    for chunk in duijie::gen::generate(Kind::Need, 12_100, 4)[..100].chunks(50) {
-        let renamed: Vec<_> = chunk
-            .iter()
+    // Copies of `docs`, each changed by `edit`.
+    let edited = |docs: &[Document], edit: &dyn Fn(&mut Document)| -> Vec<Document> {
+        docs.iter()
             .cloned()
             .map(|mut d| {
-                d.id = format!("{}-b", d.id);
+                edit(&mut d);
                 d
             })
-            .collect();
+            .collect()
+    };
+    for chunk in duijie::gen::generate(Kind::Need, 12_100, 4)[..100].chunks(50) {
+        let renamed = edited(chunk, &|d| d.id = format!("{}-b", d.id));
         engine.store().put_batch(renamed).unwrap();
         engine.sync().unwrap();
     }
@@ -521,14 +524,7 @@ fn a_bulk_catch_up_ends_with_one_segment_per_kind() {
         .chunks(20)
         .enumerate()
     {
-        let replaced: Vec<_> = chunk
-            .iter()
-            .cloned()
-            .map(|mut d| {
-                d.title = format!("{} 第{round}版", d.title);
-                d
-            })
-            .collect();
+        let replaced = edited(chunk, &|d| d.title = format!("{} 第{round}版", d.title));
         engine.store().put_batch(replaced).unwrap();
         engine.sync().unwrap();
         most = most.max(engine.fulltext().segments(Kind::Need));

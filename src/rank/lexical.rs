@@ -88,15 +88,12 @@ impl TermProfile {
         let analyzer = Analyzer::shared();
         let mut doc_counts: HashMap<u32, f32> = HashMap::default();
         let mut query_counts: HashMap<u32, f32> = HashMap::default();
-        let mut subwords: Vec<u32> = Vec::new();
         let mut doc_len = 0.0;
         for (text, weight) in fields.iter().zip(FIELD_WEIGHTS) {
             let terms = analyzer.analyze(text, Mode::Index);
             doc_len += weight * terms.last().map_or(0, |t| t.position + 1) as f32;
-            for term in &terms {
-                let id = interner.intern(&term.text);
-                *doc_counts.entry(id).or_default() += weight;
-                subwords.push(id);
+            for term in terms {
+                *doc_counts.entry(interner.intern(&term.text)).or_default() += weight;
             }
             for term in analyzer.analyze(text, Mode::Query) {
                 *query_counts.entry(interner.intern(&term.text)).or_default() += weight;
@@ -112,9 +109,9 @@ impl TermProfile {
         let mut expansion: HashMap<u32, f32> = HashMap::default();
         let mut words: Vec<u32> = query_terms.keys().copied().collect();
         words.sort();
-        // Index-granularity terms that are not whole words of the text.
-        for term in subwords {
-            query_terms.entry(term).or_insert(SUBWORD_WEIGHT);
+        // Index-granularity terms (the document's) that are not whole words.
+        for term in doc_counts.keys() {
+            query_terms.entry(*term).or_insert(SUBWORD_WEIGHT);
         }
         for term in words {
             let name = interner.name(term);

@@ -382,28 +382,19 @@ impl FullText {
     /// load leaves one segment per indexing thread and commit, and a query
     /// collects its top hits segment by segment, so after a bulk load fewer
     /// segments are faster to search. Blocks the kind's writer until its merge
-    /// is done; committed data and the committed sequence number stay. A merge
-    /// tantivy refuses (its merge policy may be merging some of the segments
-    /// already) or that fails leaves the segments as they were, with a warning:
-    /// merging only makes searches faster.
+    /// is done; committed data and the committed sequence number stay.
     pub fn merge_segments(&self) -> Result<()> {
-        for (kind, index) in &self.kinds {
-            let mut writer = lock(&index.writer)?;
-            let ids = writer.index().searchable_segment_ids()?;
-            let segments = ids.len();
-            if segments < 2 {
-                continue;
+        let merged = self.merge_picked(|metas| {
+            if metas.len() < 2 {
+                return Vec::new();
             }
-            let started = std::time::Instant::now();
-            if let Err(error) = writer.merge(&ids).wait() {
-                tracing::warn!(kind = kind.as_str(), segments, %error, "full-text segments not merged");
-                continue;
-            }
-            index.reader.reload()?;
+            metas.iter().map(|m| m.id()).collect()
+        })?;
+        for (kind, segments, secs) in merged {
             tracing::info!(
                 kind = kind.as_str(),
                 segments,
-                secs = started.elapsed().as_secs_f64(),
+                secs,
                 "full-text segments merged into one"
             );
         }
@@ -413,28 +404,50 @@ impl FullText {
     /// Merges the segments of each kind that has more than `max` into two:
     /// its largest segment stays as it is, every other one is merged into a
     /// new one, so the cost is that of the small segments the commits since
-    /// the last merge left. Best-effort like [`FullText::merge_segments`].
+    /// the last merge left.
     pub fn compact_segments(&self, max: usize) -> Result<()> {
-        for (kind, index) in &self.kinds {
-            let mut writer = lock(&index.writer)?;
-            let mut metas = writer.index().searchable_segment_metas()?;
+        let merged = self.merge_picked(|mut metas| {
             if metas.len() <= max {
-                continue;
+                return Vec::new();
             }
             metas.sort_by_key(|m| std::cmp::Reverse(m.max_doc()));
-            let small: Vec<_> = metas[1..].iter().map(|m| m.id()).collect();
-            if let Err(error) = writer.merge(&small).wait() {
-                tracing::warn!(kind = kind.as_str(), segments = small.len(), %error, "full-text segments not merged");
-                continue;
-            }
-            index.reader.reload()?;
+            metas[1..].iter().map(|m| m.id()).collect()
+        })?;
+        for (kind, segments, _) in merged {
             tracing::debug!(
                 kind = kind.as_str(),
-                merged = small.len(),
+                merged = segments,
                 "small full-text segments merged"
             );
         }
         Ok(())
+    }
+
+    /// Merges, for each kind, the searchable segments `pick` chooses (none
+    /// when it picks none), holding the kind's writer until the merge is
+    /// done, and reloads its reader; returns each merge's kind, segment count
+    /// and seconds. A merge tantivy refuses or that fails leaves the segments
+    /// as they were, with a warning: merging only makes searches faster.
+    fn merge_picked(
+        &self,
+        pick: impl Fn(Vec<tantivy::index::SegmentMeta>) -> Vec<tantivy::index::SegmentId>,
+    ) -> Result<Vec<(Kind, usize, f64)>> {
+        let mut merged = Vec::new();
+        for (kind, index) in &self.kinds {
+            let mut writer = lock(&index.writer)?;
+            let ids = pick(writer.index().searchable_segment_metas()?);
+            if ids.is_empty() {
+                continue;
+            }
+            let started = std::time::Instant::now();
+            if let Err(error) = writer.merge(&ids).wait() {
+                tracing::warn!(kind = kind.as_str(), segments = ids.len(), %error, "full-text segments not merged");
+                continue;
+            }
+            index.reader.reload()?;
+            merged.push((*kind, ids.len(), started.elapsed().as_secs_f64()));
+        }
+        Ok(merged)
     }
 
     /// Rolls every writer back to its last commit, dropping staged changes

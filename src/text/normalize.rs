@@ -49,20 +49,23 @@ impl Normalized {
 /// Folds every character of `text` (see [`fold_char`]), then traditional
 /// characters to simplified ones.
 pub fn normalize(text: &str) -> Normalized {
-    let folded: Vec<char> = text.chars().map(fold_char).collect();
-    let folded_text: String = folded.iter().collect();
-    let simplified: Vec<char> = fast2s::convert(&folded_text).chars().collect();
+    let folded: String = text.chars().map(fold_char).collect();
+    let simplified = fast2s::convert(&folded);
     // fast2s maps one character to one; should that ever not hold, the text
     // stays as folded rather than misaligned.
-    let simplified = if simplified.len() == folded.len() {
+    let simplified = if simplified.chars().count() == folded.chars().count() {
         simplified
     } else {
         folded.clone()
     };
     let mut out = String::with_capacity(text.len());
     let mut origin = Vec::with_capacity(text.len() + 1);
-    for (((i, _), f), s) in text.char_indices().zip(&folded).zip(simplified) {
-        let c = if KEPT_AS_WRITTEN.contains(f) { *f } else { s };
+    for (((i, _), f), s) in text
+        .char_indices()
+        .zip(folded.chars())
+        .zip(simplified.chars())
+    {
+        let c = if KEPT_AS_WRITTEN.contains(&f) { f } else { s };
         out.push(c);
         origin.extend(std::iter::repeat_n(i, c.len_utf8()));
     }
