@@ -371,6 +371,14 @@ fn named(data: &Data, found: Vec<(usize, f32)>) -> Vec<(String, f32)> {
 
 /// Standard deviations of spare in an unfiltered graph search's over-fetch.
 const OVERFETCH_DEVIATIONS: f64 = 3.0;
+/// A filter taking at least this share of the graph's nodes (the open
+/// status, tombstones) runs inside the graph walk, which then explores about
+/// `1 / share` times the nodes of an unfiltered walk, rather than over an
+/// over-fetched unfiltered walk, which needs a wider `ef` for a large `k`.
+/// Measured at 100k × 512 (k 10, ef 128): open status (90%) p99 1.2–1.3 ms →
+/// 0.9 ms, p50 +7%; matching (k 200) p50 −3%. Below it the over-fetch wins:
+/// at 23% the filtered walk took 1.7 ms against 0.39 ms.
+const FILTERED_WALK_MIN_SHARE: f64 = 0.5;
 /// Unfiltered passes tried before the filtered graph walk…
 const OVERFETCH_PASSES: usize = 2;
 /// … each this many times deeper than the last.
@@ -379,13 +387,13 @@ const OVERFETCH_RETRY_FACTOR: usize = 4;
 /// Graph search keeping only slots `accept` takes.
 ///
 /// With `overfetch: Some(share)` (the estimated share of the graph's nodes
-/// `accept` takes) the graph is first searched unfiltered, on hnsw_rs's fast
-/// path, for enough neighbours that `k` of them should pass, which are then
-/// filtered; this also absorbs tombstones and the excluded id. When that
-/// leaves fewer than `k`, or with `None`, the filter runs inside the graph
-/// search (hnsw_rs `FilterT`), which is exact about the filter but slow when
-/// it rejects most nodes (measured: 15 ms at 5% selectivity on 100k vectors,
-/// hence the exact scan below [`EXACT_FRACTION`]).
+/// `accept` takes) below [`FILTERED_WALK_MIN_SHARE`], the graph is first
+/// searched unfiltered for enough neighbours that `k` of them should pass,
+/// which are then filtered; this also absorbs tombstones and the excluded id.
+/// When that leaves fewer than `k`, with a larger share, or with `None`, the
+/// filter runs inside the graph search (hnsw_rs `FilterT`), which is exact
+/// about the filter but slow when it rejects most nodes (hence the exact scan
+/// below [`EXACT_FRACTION`]).
 fn graph_search(
     graph: &Graph,
     query: &[f32],
@@ -401,7 +409,7 @@ fn graph_search(
             .take(k)
             .collect()
     };
-    if let Some(share) = overfetch {
+    if let Some(share) = overfetch.filter(|s| *s < FILTERED_WALK_MIN_SHARE) {
         // Enough that `k` should pass with three standard deviations to
         // spare (passing is roughly binomial), and one for the excluded id.
         let wanted = k as f64 + OVERFETCH_DEVIATIONS * (k as f64).sqrt();

@@ -178,7 +178,11 @@ fn selective_filter_exact_scan_agrees_with_brute_force_and_graph() {
         let exact: HashSet<_> = exact.into_iter().collect();
         graph_agrees += usize::from(graph == exact);
     }
-    assert!(graph_agrees >= 19, "graph agreed on {graph_agrees}/20");
+    // The filtered walk stops once it holds ef accepted points (hnsw_rs
+    // patch 3); at 4.5% selectivity that finds the exact ten less often than
+    // the old walk to exhaustion (19 or 20 of 20), which is why searches this
+    // selective take the exact scan above.
+    assert!(graph_agrees >= 16, "graph agreed on {graph_agrees}/20");
     // Industry prefix on digits: "13" matches "1311".
     let filter = VectorFilter {
         industry_prefix: Some("13".into()),

@@ -1036,6 +1036,13 @@ impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
                             .unwrap()
                             .hnsw_filter(&p.point_ref.get_origin_id())
                     });
+                    // duijie patch: with ef accepted points, nothing farther
+                    // than the nearest candidate can enter them: stop, as the
+                    // unfiltered walk does (the walk went on until its
+                    // candidates ran out, over much of the graph).
+                    if return_points.len() >= ef {
+                        return return_points;
+                    }
                 }
             }
             // now we scan neighborhood of c in layer and increment visited_point, candidate_points
