@@ -13,7 +13,7 @@ use crate::rank::{score, CatalogEntry, Explanation, Fusion, RankProfile};
 use crate::search::fulltext::Filters;
 use crate::search::vector::VectorFilter;
 use chrono::{DateTime, Utc};
-use rustc_hash::FxHashSet;
+use rustc_hash::{FxHashMap, FxHashSet};
 use serde::Serialize;
 use std::sync::Arc;
 
@@ -439,6 +439,8 @@ impl Engine {
             ids.extend(found.into_iter().map(|(id, _)| id));
         }
         let semantic = self.semantic();
+        // ANN candidates with their cosines, which need not be computed again.
+        let mut ann: Vec<(String, f32)> = Vec::new();
         if let (Some(semantic), Some(vector)) = (&semantic, &query.vector) {
             if profile.candidates.ann > 0 && vector.iter().any(|x| *x != 0.0) {
                 let filter = VectorFilter {
@@ -450,13 +452,12 @@ impl Engine {
                     status: filters.status,
                     exclude_id: (!query.doc.id.is_empty()).then(|| query.doc.id.clone()),
                 };
-                let found =
-                    semantic
-                        .vectors
-                        .search(target, vector, profile.candidates.ann, &filter)?;
-                ids.extend(found.into_iter().map(|(id, _)| id));
+                ann = semantic
+                    .vectors
+                    .search(target, vector, profile.candidates.ann, &filter)?;
             }
         }
+        ids.extend(ann.iter().map(|(id, _)| id.clone()));
         // The union, first occurrence kept, without the query itself.
         let mut seen: FxHashSet<&str> = FxHashSet::default();
         seen.insert(&query.doc.id);
@@ -473,8 +474,24 @@ impl Engine {
             .collect();
         let cosines: Vec<Option<f32>> = match (&semantic, &query.vector) {
             (Some(semantic), Some(vector)) => {
-                let ids: Vec<&str> = entries.iter().map(|e| e.doc.id.as_str()).collect();
-                semantic.vectors.cosines(target, vector, &ids)
+                let known: FxHashMap<&str, f32> =
+                    ann.iter().map(|(id, c)| (id.as_str(), *c)).collect();
+                let missing: Vec<&str> = entries
+                    .iter()
+                    .map(|e| e.doc.id.as_str())
+                    .filter(|id| !known.contains_key(id))
+                    .collect();
+                let mut computed = semantic
+                    .vectors
+                    .cosines(target, vector, &missing)
+                    .into_iter();
+                entries
+                    .iter()
+                    .map(|e| match known.get(e.doc.id.as_str()) {
+                        Some(cosine) => Some(*cosine),
+                        None => computed.next().flatten(),
+                    })
+                    .collect()
             }
             _ => vec![None; entries.len()],
         };

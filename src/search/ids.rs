@@ -16,10 +16,11 @@ use tantivy::{DocAddress, Searcher};
 /// Name of the fast field holding document ids.
 const ID_FIELD: &str = "id";
 
-/// Ordinal → id tables of the segments seen, by segment.
+/// The opened `id` column and ordinal → id table of the segments seen, by
+/// segment (opening the column costs as much as resolving a match's ids).
 #[derive(Default)]
 pub struct SegmentIds {
-    tables: Mutex<HashMap<SegmentId, Arc<Vec<String>>>>,
+    tables: Mutex<HashMap<SegmentId, (StrColumn, Arc<Vec<String>>)>>,
 }
 
 /// Id resolver for one searcher's segments.
@@ -66,18 +67,16 @@ impl SegmentIds {
         let mut tables = self.tables.lock().unwrap_or_else(|e| e.into_inner());
         let mut segments = Vec::with_capacity(searcher.segment_readers().len());
         for reader in searcher.segment_readers() {
+            if let Some(known) = tables.get(&reader.segment_id()) {
+                segments.push(Some(known.clone()));
+                continue;
+            }
             let Some(column) = reader.fast_fields().str(ID_FIELD)? else {
                 segments.push(None);
                 continue;
             };
-            let table = match tables.get(&reader.segment_id()) {
-                Some(table) => table.clone(),
-                None => {
-                    let table = Arc::new(ordinal_table(&column)?);
-                    tables.insert(reader.segment_id(), table.clone());
-                    table
-                }
-            };
+            let table = Arc::new(ordinal_table(&column)?);
+            tables.insert(reader.segment_id(), (column.clone(), table.clone()));
             segments.push(Some((column, table)));
         }
         let live: Vec<SegmentId> = searcher
