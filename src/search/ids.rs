@@ -16,16 +16,19 @@ use tantivy::{DocAddress, Searcher};
 /// Name of the fast field holding document ids.
 const ID_FIELD: &str = "id";
 
+/// A segment's opened `id` column and its ordinal → id table.
+type SegmentTable = (StrColumn, Arc<Vec<String>>);
+
 /// The opened `id` column and ordinal → id table of the segments seen, by
 /// segment (opening the column costs as much as resolving a match's ids).
 #[derive(Default)]
 pub struct SegmentIds {
-    tables: Mutex<HashMap<SegmentId, (StrColumn, Arc<Vec<String>>)>>,
+    tables: Mutex<HashMap<SegmentId, SegmentTable>>,
 }
 
 /// Id resolver for one searcher's segments.
 pub struct IdResolver {
-    segments: Vec<Option<(StrColumn, Arc<Vec<String>>)>>,
+    segments: Vec<Option<SegmentTable>>,
 }
 
 impl IdResolver {
