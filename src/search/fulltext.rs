@@ -561,7 +561,7 @@ impl FullText {
         // reach the top (block-max WAND); a filter clause would turn it into a
         // full evaluation of the union. So the status filter is checked on the
         // hits' fast field, over a margin of extra hits; when the margin is
-        // not enough, the filtered search gives the exact answer.
+        // not enough, the search with the filter clause answers instead.
         let fetched = limit + limit / STATUS_MARGIN_DIVISOR;
         let top = searcher.search(&text_query, &CandidateTop::new(fetched, CANDIDATE_SLACK))?;
         let exhausted = top.len() < fetched;
