@@ -322,8 +322,11 @@ fn share(score: f32, best: f32) -> f32 {
     }
 }
 
-/// Bits in a [`TermMask`].
-const MASK_BITS: usize = 1024;
+/// Bits in a [`TermMask`]: 1 KB, built once per match, so that a query of a
+/// few hundred terms (sub-words and thesaurus expansions included) sets only
+/// a few per cent of them (1,024 bits let a tenth or more of the document's
+/// terms through to the search: matching p50 3–4% slower at 100k and 1M).
+const MASK_BITS: usize = 8192;
 const MASK_WORDS: usize = MASK_BITS / 64;
 
 /// A set of term ids folded into [`MASK_BITS`] bits: rules out most terms
