@@ -418,7 +418,7 @@ impl Engine {
         let mut filters = filters.clone();
         filters.status = Some(filters.status.unwrap_or(Status::Open));
 
-        let mut ids: Vec<String> = Vec::new();
+        let mut lexical: Vec<String> = Vec::new();
         if profile.candidates.bm25 > 0 {
             // The query's most telling words: weight × idf among the targets.
             let mut weighted: Vec<(u32, f32)> = self.catalog.with_bm25(target, |bm25| {
@@ -436,7 +436,7 @@ impl Engine {
             let found =
                 self.fulltext
                     .candidates(target, &words, &filters, profile.candidates.bm25)?;
-            ids.extend(found.into_iter().map(|(id, _)| id));
+            lexical.extend(found.into_iter().map(|(id, _)| id));
         }
         let semantic = self.semantic();
         // ANN candidates with their cosines, which need not be computed again.
@@ -457,13 +457,13 @@ impl Engine {
                     .search(target, vector, profile.candidates.ann, &filter)?;
             }
         }
-        ids.extend(ann.iter().map(|(id, _)| id.clone()));
         // The union, first occurrence kept, without the query itself.
         let mut seen: FxHashSet<&str> = FxHashSet::default();
         seen.insert(&query.doc.id);
-        let unique: Vec<&str> = ids
+        let unique: Vec<&str> = lexical
             .iter()
             .map(String::as_str)
+            .chain(ann.iter().map(|(id, _)| id.as_str()))
             .filter(|id| seen.insert(id))
             .collect();
         let entries: Vec<Arc<CatalogEntry>> = self
@@ -476,22 +476,21 @@ impl Engine {
             (Some(semantic), Some(vector)) => {
                 let known: FxHashMap<&str, f32> =
                     ann.iter().map(|(id, c)| (id.as_str(), *c)).collect();
+                let mut cosines: Vec<Option<f32>> = entries
+                    .iter()
+                    .map(|e| known.get(e.doc.id.as_str()).copied())
+                    .collect();
                 let missing: Vec<&str> = entries
                     .iter()
-                    .map(|e| e.doc.id.as_str())
-                    .filter(|id| !known.contains_key(id))
+                    .zip(&cosines)
+                    .filter(|(_, c)| c.is_none())
+                    .map(|(e, _)| e.doc.id.as_str())
                     .collect();
-                let mut computed = semantic
-                    .vectors
-                    .cosines(target, vector, &missing)
-                    .into_iter();
-                entries
-                    .iter()
-                    .map(|e| match known.get(e.doc.id.as_str()) {
-                        Some(cosine) => Some(*cosine),
-                        None => computed.next().flatten(),
-                    })
-                    .collect()
+                let computed = semantic.vectors.cosines(target, vector, &missing);
+                for (slot, cosine) in cosines.iter_mut().filter(|c| c.is_none()).zip(computed) {
+                    *slot = cosine;
+                }
+                cosines
             }
             _ => vec![None; entries.len()],
         };
