@@ -12,8 +12,8 @@
 //! ones below may be replaced by the next best. A slack of 1 is the exact
 //! top `limit`.
 
+use super::best_k::BestK;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 use tantivy::collector::{Collector, SegmentCollector};
 use tantivy::query::Weight;
 use tantivy::{DocAddress, DocId, Score, SegmentOrdinal, SegmentReader};
@@ -34,7 +34,7 @@ impl CandidateTop {
     }
 }
 
-/// A hit in the min-heap: the worst kept hit on top (lower score, then higher doc).
+/// A hit, ordered better first: higher score, then lower doc.
 #[derive(Clone, Copy)]
 struct Hit {
     score: Score,
@@ -56,7 +56,6 @@ impl PartialOrd for Hit {
 }
 
 impl Ord for Hit {
-    /// Reversed, so that `BinaryHeap` (a max-heap) keeps the worst on top.
     fn cmp(&self, other: &Self) -> Ordering {
         other
             .score
@@ -67,32 +66,23 @@ impl Ord for Hit {
 
 /// The best `limit` hits of one segment.
 pub struct SegmentTop {
-    limit: usize,
     segment: SegmentOrdinal,
-    heap: BinaryHeap<Hit>,
+    best: BestK<Hit>,
 }
 
 impl SegmentTop {
     fn new(limit: usize, segment: SegmentOrdinal) -> SegmentTop {
         SegmentTop {
-            limit,
             segment,
-            heap: BinaryHeap::with_capacity(limit + 1),
+            best: BestK::new(limit),
         }
     }
 
     /// Keeps the hit if it is among the best; returns the `limit`-th best score
     /// once there are `limit` hits.
     fn push(&mut self, doc: DocId, score: Score) -> Option<Score> {
-        if self.heap.len() < self.limit {
-            self.heap.push(Hit { score, doc });
-        } else if let Some(mut worst) = self.heap.peek_mut() {
-            let hit = Hit { score, doc };
-            if hit < *worst {
-                *worst = hit;
-            }
-        }
-        (self.heap.len() == self.limit).then(|| self.heap.peek().map_or(Score::MIN, |h| h.score))
+        self.best.offer(Hit { score, doc });
+        self.best.worst_when_full().map(|h| h.score)
     }
 }
 
@@ -105,7 +95,8 @@ impl SegmentCollector for SegmentTop {
 
     fn harvest(self) -> Self::Fruit {
         let segment = self.segment;
-        self.heap
+        self.best
+            .into_sorted_vec()
             .into_iter()
             .map(|h| (h.score, DocAddress::new(segment, h.doc)))
             .collect()

@@ -1,5 +1,6 @@
 //! Derived indexes over the store: full-text (tantivy) now, vectors later.
 
+mod best_k;
 pub mod candidate_top;
 pub mod facets;
 pub mod fulltext;

@@ -3,10 +3,10 @@
 
 use super::data::Data;
 use super::graph::distance;
+use crate::search::best_k::BestK;
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
 
-/// A scored slot ordered by distance, then slot (max-heap keeps the worst on top).
+/// A scored slot ordered by distance, then slot (smaller is nearer).
 #[derive(PartialEq)]
 struct Scored(f32, usize);
 
@@ -34,19 +34,11 @@ pub(crate) fn top_k(
     if k == 0 {
         return Vec::new();
     }
-    let mut heap = BinaryHeap::with_capacity(k + 1);
+    let mut best = BestK::new(k);
     for slot in slots {
-        let d = distance(query, data.vector(slot));
-        if heap.len() < k {
-            heap.push(Scored(d, slot));
-        } else if let Some(worst) = heap.peek() {
-            if Scored(d, slot) < *worst {
-                heap.pop();
-                heap.push(Scored(d, slot));
-            }
-        }
+        best.offer(Scored(distance(query, data.vector(slot)), slot));
     }
-    heap.into_sorted_vec()
+    best.into_sorted_vec()
         .into_iter()
         .map(|Scored(d, slot)| (slot, d))
         .collect()
