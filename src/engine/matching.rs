@@ -92,6 +92,8 @@ struct Query {
     terms: TermProfile,
     /// Certifications in canonical form.
     certs: Vec<String>,
+    /// Industry path (see [`f::industry_path`]).
+    industry: Option<&'static [String]>,
     vector: Option<Vec<f32>>,
 }
 
@@ -100,6 +102,7 @@ struct Query {
 struct Party<'a> {
     doc: &'a Document,
     certs: &'a [String],
+    industry: Option<&'a [String]>,
 }
 
 fn is_demand(kind: Kind) -> bool {
@@ -136,7 +139,9 @@ fn pair_features(
         let value = match feature {
             Feature::Bm25 => saturate(bm25),
             Feature::Cosine => cosine.unwrap_or(0.0).clamp(0.0, 1.0),
-            Feature::IndustryFit => f::industry_fit(d, s),
+            Feature::IndustryFit => {
+                f::industry_fit_by_path((d, demand.industry), (s, supply.industry))
+            }
             Feature::RegionFit => f::region_fit(d, s),
             Feature::MaturityFit => f::maturity_fit(d.maturity, s.maturity),
             Feature::BudgetFit => {
@@ -315,6 +320,7 @@ impl Engine {
                     None => (self.catalog.profile_of(&doc), f::normalized_certs(&doc)),
                 };
                 Ok(Query {
+                    industry: f::industry_path(&doc),
                     doc,
                     terms,
                     certs,
@@ -335,6 +341,7 @@ impl Engine {
                 let terms = self.catalog.profile_of(&doc);
                 let certs = f::normalized_certs(&doc);
                 Ok(Query {
+                    industry: f::industry_path(&doc),
                     doc,
                     terms,
                     certs,
@@ -515,10 +522,12 @@ impl Engine {
                     let ours = Party {
                         doc: &query.doc,
                         certs: &query.certs,
+                        industry: query.industry,
                     };
                     let theirs = Party {
                         doc: &entry.doc,
                         certs: &entry.certs,
+                        industry: entry.industry,
                     };
                     let (demand, supply) = if query_is_demand {
                         (ours, theirs)

@@ -3,7 +3,7 @@
 //! terms for pair BM25 — kept in step with the store by the engine's sync.
 //! Rebuilt from the store on start.
 
-use super::features::normalized_certs;
+use super::features::{industry_path, normalized_certs};
 use super::lexical::{Bm25Scorer, Collection, Interner, TermProfile};
 use crate::model::{Document, Kind};
 use crate::store::Change;
@@ -21,6 +21,8 @@ pub struct CatalogEntry {
     pub terms: TermProfile,
     /// Its certifications in canonical form (see [`super::features::normalized_certs`]).
     pub certs: Vec<String>,
+    /// Its industry path (see [`super::features::industry_path`]).
+    pub industry: Option<&'static [String]>,
 }
 
 #[derive(Default)]
@@ -66,12 +68,18 @@ impl Catalog {
                 Change::Upsert(doc) => {
                     let terms = TermProfile::of(doc, &self.interner);
                     let certs = normalized_certs(doc);
+                    let industry = industry_path(doc);
                     let mut doc = (**doc).clone();
                     doc.body = String::new();
                     (
                         doc.kind,
                         doc.id.clone(),
-                        Some(Arc::new(CatalogEntry { doc, terms, certs })),
+                        Some(Arc::new(CatalogEntry {
+                            doc,
+                            terms,
+                            certs,
+                            industry,
+                        })),
                     )
                 }
                 Change::Delete { id, kind } => (*kind, id.clone(), None),
@@ -136,9 +144,9 @@ impl Catalog {
     /// Runs `f` with a BM25 scorer over the statistics of `supply_kind`
     /// (demand words against supply documents). The kind's catalog is read
     /// locked meanwhile: `f` must not call back into the catalog.
-    pub fn with_bm25<R>(&self, supply_kind: Kind, f: impl FnOnce(&mut Bm25Scorer) -> R) -> R {
+    pub fn with_bm25<R>(&self, supply_kind: Kind, f: impl FnOnce(&Bm25Scorer) -> R) -> R {
         let catalog = self.kinds[slot(supply_kind)].read().expect("catalog lock");
-        f(&mut Bm25Scorer::new(&catalog.collection))
+        f(&Bm25Scorer::new(&catalog.collection))
     }
 
     /// Text of interned terms.

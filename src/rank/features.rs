@@ -122,11 +122,24 @@ impl fmt::Display for Feature {
 
 /// Industry fit of two GB/T 4754 codes, with the industry-chain labels as a fallback.
 pub fn industry_fit(a: &Document, b: &Document) -> f32 {
-    let (Some(x), Some(y)) = (a.industry.as_deref(), b.industry.as_deref()) else {
+    industry_fit_by_path((a, industry_path(a)), (b, industry_path(b)))
+}
+
+/// The section and ancestor codes of a document's industry, from the top
+/// (see [`crate::model::IndustryTable::path`]): empty for an unknown code,
+/// `None` without a code. Looked up once per document, not once per pair.
+pub fn industry_path(doc: &Document) -> Option<&'static [String]> {
+    doc.industry.as_deref().map(|code| industries().path(code))
+}
+
+/// [`industry_fit`] of two documents whose [`industry_path`]s are at hand.
+pub fn industry_fit_by_path(
+    (a, px): (&Document, Option<&[String]>),
+    (b, py): (&Document, Option<&[String]>),
+) -> f32 {
+    let (Some(px), Some(py)) = (px, py) else {
         return NEUTRAL;
     };
-    let table = industries();
-    let (px, py) = (table.path(x), table.path(y));
     let common = px.iter().zip(py).take_while(|(p, q)| p == q).count();
     // path: [section, division, group, class]
     let by_code: f32 = match common {

@@ -140,18 +140,37 @@ impl TermProfile {
 }
 
 /// Document frequencies and lengths of one kind (the supply side of BM25).
+///
+/// BM25's idf, `ln(1 + (N - df + 0.5) / (df + 0.5))`, is `ln(N + 1) -
+/// ln(df + 0.5)`: the second part is kept per term, indexed by term id and
+/// updated only when the term's df changes, so an idf is one subtraction and
+/// one array read however many documents came and went.
 #[derive(Debug, Default, Clone)]
 pub struct Collection {
-    df: HashMap<u32, u32>,
+    /// Document frequency by term id (ids past the end: 0).
+    df: Vec<u32>,
+    /// `ln(df + 0.5)` by term id (ids past the end: `ln 0.5`).
+    ln_df: Vec<f32>,
     docs: u64,
     total_len: f64,
 }
 
+/// `ln(df + 0.5)` of a term no document has.
+const LN_HALF: f32 = -std::f32::consts::LN_2;
+
 impl Collection {
     /// Counts a document in.
     pub fn add(&mut self, profile: &TermProfile) {
+        if let Some((last, _)) = profile.doc_terms.last() {
+            // Terms are sorted, so the last has the largest id.
+            let len = *last as usize + 1;
+            if self.df.len() < len {
+                self.df.resize(len, 0);
+                self.ln_df.resize(len, LN_HALF);
+            }
+        }
         for (t, _) in &profile.doc_terms {
-            *self.df.entry(*t).or_default() += 1;
+            self.set_df(*t as usize, self.df[*t as usize] + 1);
         }
         self.docs += 1;
         self.total_len += profile.doc_len as f64;
@@ -160,21 +179,34 @@ impl Collection {
     /// Counts a document out.
     pub fn remove(&mut self, profile: &TermProfile) {
         for (t, _) in &profile.doc_terms {
-            if let Some(n) = self.df.get_mut(t) {
-                *n -= 1;
-                if *n == 0 {
-                    self.df.remove(t);
-                }
+            if let Some(n) = self.df.get(*t as usize).copied().filter(|n| *n > 0) {
+                self.set_df(*t as usize, n - 1);
             }
         }
         self.docs = self.docs.saturating_sub(1);
         self.total_len = (self.total_len - profile.doc_len as f64).max(0.0);
     }
 
-    fn idf(&self, term: u32) -> f32 {
-        let n = self.docs as f32;
-        let df = self.df.get(&term).copied().unwrap_or(0) as f32;
-        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    fn set_df(&mut self, term: usize, df: u32) {
+        self.df[term] = df;
+        self.ln_df[term] = (df as f32 + 0.5).ln();
+    }
+
+    /// `ln(N + 1)`, the part of every idf that depends on the collection's size.
+    fn ln_docs(&self) -> f32 {
+        (self.docs as f32 + 1.0).ln()
+    }
+
+    /// Document frequency of a term.
+    #[cfg(test)]
+    fn df(&self, term: u32) -> u32 {
+        self.df.get(term as usize).copied().unwrap_or(0)
+    }
+
+    /// `ln(df + 0.5)` of a term.
+    #[inline]
+    fn ln_df(&self, term: u32) -> f32 {
+        self.ln_df.get(term as usize).copied().unwrap_or(LN_HALF)
     }
 
     fn avg_len(&self) -> f32 {
@@ -199,12 +231,11 @@ pub struct PairBm25 {
     pub matched: Vec<(u32, f32)>,
 }
 
-/// Pair BM25 of many pairs against one collection: each term's idf is
-/// computed once, however many pairs it occurs in.
+/// Pair BM25 of many pairs against one collection.
 pub struct Bm25Scorer<'c> {
     collection: &'c Collection,
     avg_len: f32,
-    idf: HashMap<u32, f32>,
+    ln_docs: f32,
 }
 
 impl<'c> Bm25Scorer<'c> {
@@ -213,18 +244,18 @@ impl<'c> Bm25Scorer<'c> {
         Bm25Scorer {
             collection,
             avg_len: collection.avg_len(),
-            idf: HashMap::default(),
+            ln_docs: collection.ln_docs(),
         }
     }
 
     /// Inverse document frequency of a term in the collection.
-    pub fn idf(&mut self, term: u32) -> f32 {
-        let collection = self.collection;
-        *self.idf.entry(term).or_insert_with(|| collection.idf(term))
+    #[inline]
+    pub fn idf(&self, term: u32) -> f32 {
+        self.ln_docs - self.collection.ln_df(term)
     }
 
     /// The query side of a pair weighed once: each query term's weight × idf.
-    pub fn weigh(&mut self, query: &TermProfile) -> WeighedQuery {
+    pub fn weigh(&self, query: &TermProfile) -> WeighedQuery {
         let terms: Vec<(u32, f32)> = query
             .query_terms
             .iter()
@@ -248,7 +279,7 @@ impl<'c> Bm25Scorer<'c> {
     /// The pair's BM25 share (as [`Bm25Scorer::ratio`]) of `query`, weighed on
     /// the fly, against a fixed document: one pass over the query's terms and
     /// no allocation, with the same sums in the same order, so the same value.
-    pub fn ratio_against(&mut self, query: &TermProfile, doc: &FixedDocument) -> f32 {
+    pub fn ratio_against(&self, query: &TermProfile, doc: &FixedDocument) -> f32 {
         let mut best = -0.0;
         let mut score = 0.0;
         for &(term, weight) in &query.query_terms {
@@ -262,7 +293,8 @@ impl<'c> Bm25Scorer<'c> {
     }
 
     /// A query term's BM25 weight: its query weight × idf × (k1 + 1).
-    fn term_weight(&mut self, term: u32, weight: f32) -> f32 {
+    #[inline]
+    fn term_weight(&self, term: u32, weight: f32) -> f32 {
         weight * self.idf(term) * (K1 + 1.0)
     }
 
@@ -277,7 +309,7 @@ impl<'c> Bm25Scorer<'c> {
     }
 
     /// The pair's BM25 with its matched terms, largest contribution first.
-    pub fn pair(&mut self, query: &TermProfile, doc: &TermProfile) -> PairBm25 {
+    pub fn pair(&self, query: &TermProfile, doc: &TermProfile) -> PairBm25 {
         let query = self.weigh(query);
         let mut matched = Vec::new();
         let (score, ratio) = self.run(&query, doc, Some(&mut matched));
@@ -432,7 +464,7 @@ mod tests {
         };
         assert_eq!(weight("锂电池"), Some(2.0f32.ln() + 1.0));
         assert_eq!(weight("电池"), Some(SUBWORD_WEIGHT));
-        let mut scorer = Bm25Scorer::new(&collection);
+        let scorer = Bm25Scorer::new(&collection);
         let whole = scorer.pair(&query, &docs[0]);
         let part = scorer.pair(&query, &docs[1]);
         assert!(part.score > 0.0, "电池 is found through 锂电池's part");
@@ -470,7 +502,7 @@ mod tests {
             })
             .collect();
         docs.iter().for_each(|d| collection.add(d));
-        let mut scorer = Bm25Scorer::new(&collection);
+        let scorer = Bm25Scorer::new(&collection);
         let avg_len = collection.avg_len();
         for query in &docs {
             for doc in &docs {
@@ -479,13 +511,17 @@ mod tests {
                 let mut shared = Vec::new();
                 for (term, weight) in &query.query_terms {
                     if let Some((_, tf)) = doc.doc_terms.iter().find(|(t, _)| t == term) {
-                        let w = weight * collection.idf(*term) * (K1 + 1.0);
+                        let w = weight * textbook_idf(&collection, *term) * (K1 + 1.0);
                         expected += w * tf / (tf + norm);
                         shared.push(*term);
                     }
                 }
                 let pair = scorer.pair(query, doc);
-                assert_eq!(pair.score, expected);
+                assert!(
+                    (pair.score - expected).abs() <= 1e-4 * expected.max(1.0),
+                    "{} vs {expected}",
+                    pair.score
+                );
                 let fixed = scorer.document(doc);
                 assert_eq!(scorer.ratio_against(query, &fixed), pair.ratio);
                 let mut matched: Vec<u32> = pair.matched.iter().map(|(t, _)| *t).collect();
@@ -506,6 +542,37 @@ mod tests {
         collection.add(&b);
         collection.remove(&b);
         assert_eq!(collection.docs, before.docs);
-        assert_eq!(collection.df, before.df);
+        for (term, _) in a.doc_terms.iter().chain(&b.doc_terms) {
+            assert_eq!(collection.df(*term), before.df(*term));
+            assert_eq!(collection.ln_df(*term), before.ln_df(*term));
+        }
+        assert!(b.doc_terms.iter().any(|(t, _)| before.df(*t) == 0));
+    }
+
+    /// BM25's idf as textbooks write it.
+    fn textbook_idf(collection: &Collection, term: u32) -> f32 {
+        let n = collection.docs as f32;
+        let df = collection.df(term) as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    }
+
+    #[test]
+    fn idf_is_the_textbook_formula_for_known_and_unknown_terms() {
+        let interner = Interner::default();
+        let mut collection = Collection::default();
+        for (title, body) in [("锂电池", "正极"), ("茶叶", "绿茶"), ("锂电池", "负极")]
+        {
+            collection.add(&profile(&interner, title, body));
+        }
+        let scorer = Bm25Scorer::new(&collection);
+        let common = interner.get("锂电池").unwrap();
+        let rare = interner.get("茶叶").unwrap();
+        let unknown = interner.intern("从未出现的词");
+        for term in [common, rare, unknown, u32::MAX] {
+            let expected = textbook_idf(&collection, term);
+            assert!((scorer.idf(term) - expected).abs() < 1e-5, "term {term}");
+        }
+        assert!(scorer.idf(rare) > scorer.idf(common));
+        assert!(scorer.idf(unknown) > scorer.idf(rare));
     }
 }
