@@ -1,6 +1,6 @@
 //! The best `k` of a stream of items, where a smaller item is a better one: a
 //! max-heap whose top is the worst item kept. Shared by the exact vector scan
-//! (nearest first) and the BM25 candidate collector (highest score first).
+//! (nearest first) and BM25 candidate retrieval (highest score first).
 
 use std::collections::BinaryHeap;
 

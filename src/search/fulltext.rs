@@ -3,8 +3,8 @@
 //! records the store sequence number it reflects in the commit payload, so a
 //! reopened index knows where to catch up from.
 
-use super::candidate_top::CandidateTop;
 use super::ids::SegmentIds;
+use super::max_score::top_by_max_score;
 use super::query::{parse_query, ParsedQuery};
 use crate::error::{Error, Result};
 use crate::model::codes::{industries, regions, RegionTable};
@@ -47,7 +47,7 @@ const SNIPPET_CHARS: usize = 160;
 const STATUS_MARGIN_DIVISOR: usize = 4;
 
 /// How much the BM25 candidate search inflates its pruning threshold (see
-/// [`CandidateTop`]): every hit scoring above twice the final cut-off is
+/// [`top_by_max_score`]): every hit scoring above twice the final cut-off is
 /// found, those just above the cut-off may be passed over for the next best.
 /// Measured on the shipped judgments, 1.3, 1.6 and 2.0 left every profile's
 /// nDCG@10 where the exact search (1.0) had it (BM25-only recall@50 0.604 →
@@ -532,23 +532,25 @@ impl FullText {
         if terms.is_empty() {
             return Ok(Vec::new());
         }
-        let text_query = BooleanQuery::new(
-            terms
-                .iter()
-                .map(|t| {
-                    let q: Box<dyn Query> = Box::new(TermQuery::new(
-                        Term::from_field_text(f.all, t),
-                        IndexRecordOption::WithFreqs,
-                    ));
-                    (Occur::Should, q)
-                })
-                .collect(),
-        );
+        let terms: Vec<Term> = terms
+            .iter()
+            .map(|t| Term::from_field_text(f.all, t))
+            .collect();
         let searcher = index.reader.searcher();
         let resolver = index.ids.resolver(&searcher)?;
         let filtered_search = || -> Result<Vec<(String, f32)>> {
-            let query = filtered(&f, Box::new(text_query.clone()), filters);
-            let top = searcher.search(&query, &CandidateTop::new(limit, CANDIDATE_SLACK))?;
+            let text_query = BooleanQuery::new(
+                terms
+                    .iter()
+                    .map(|t| {
+                        let q: Box<dyn Query> =
+                            Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
+                        (Occur::Should, q)
+                    })
+                    .collect(),
+            );
+            let query = filtered(&f, Box::new(text_query), filters);
+            let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
             Ok(top
                 .into_iter()
                 .filter_map(|(score, a)| resolver.id(a).map(|id| (id.to_string(), score)))
@@ -557,13 +559,13 @@ impl FullText {
         if filters.restricts_beyond_status() {
             return filtered_search();
         }
-        // A bare disjunction of terms lets tantivy skip blocks that cannot
-        // reach the top (block-max WAND); a filter clause would turn it into a
-        // full evaluation of the union. So the status filter is checked on the
-        // hits' fast field, over a margin of extra hits; when the margin is
-        // not enough, the search with the filter clause answers instead.
+        // A bare disjunction of terms can skip what cannot reach the top
+        // (MaxScore); a filter clause would turn it into a full evaluation of
+        // the union. So the status filter is checked on the hits' fast field,
+        // over a margin of extra hits; when the margin is not enough, the
+        // search with the filter clause answers instead.
         let fetched = limit + limit / STATUS_MARGIN_DIVISOR;
-        let top = searcher.search(&text_query, &CandidateTop::new(fetched, CANDIDATE_SLACK))?;
+        let top = top_by_max_score(&searcher, &terms, fetched, CANDIDATE_SLACK)?;
         let exhausted = top.len() < fetched;
         let wanted = filters.status.map(|s| s.as_str());
         let mut status_ords: Vec<Option<(tantivy::columnar::StrColumn, Option<u64>)>> =
