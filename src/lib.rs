@@ -8,6 +8,7 @@ pub mod error;
 pub mod eval;
 pub mod gen;
 pub mod model;
+pub mod parallel;
 pub mod rank;
 pub mod search;
 pub mod store;

@@ -420,7 +420,7 @@ impl<'a> Reader<'a> {
 
 impl Embedder for BuiltinEncoder {
     fn embed(&self, texts: &[&str]) -> Result<Vec<Vec<f32>>> {
-        Ok(texts.par_iter().map(|t| self.embed_one(t)).collect())
+        Ok(crate::parallel::map_batch(texts, |t| self.embed_one(t)))
     }
 
     fn dimension(&self) -> usize {

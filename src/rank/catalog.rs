@@ -6,8 +6,8 @@
 use super::features::{industry_path, normalized_certs};
 use super::lexical::{Bm25Scorer, Collection, Interner, TermProfile};
 use crate::model::{Document, Kind};
+use crate::parallel::map_batch;
 use crate::store::Change;
-use rayon::prelude::*;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
@@ -58,13 +58,16 @@ impl Catalog {
     }
 
     /// Applies changes with sequence numbers above the catalog's, analysing
-    /// documents in parallel; `reached` becomes the catalog's sequence number.
+    /// documents in parallel when there are many; `reached` becomes the catalog's sequence number.
     pub fn apply(&self, changes: &[(u64, Change)], reached: u64) {
         let from = self.applied_seq();
-        let analysed: Vec<(Kind, String, Option<Arc<CatalogEntry>>)> = changes
-            .par_iter()
+        let pending: Vec<&Change> = changes
+            .iter()
             .filter(|(seq, _)| *seq > from)
-            .map(|(_, change)| match change {
+            .map(|(_, change)| change)
+            .collect();
+        let analysed: Vec<(Kind, String, Option<Arc<CatalogEntry>>)> =
+            map_batch(&pending, |change| match change {
                 Change::Upsert(doc) => {
                     let terms = TermProfile::of(doc, &self.interner);
                     let certs = normalized_certs(doc);
@@ -83,8 +86,7 @@ impl Catalog {
                     )
                 }
                 Change::Delete { id, kind } => (*kind, id.clone(), None),
-            })
-            .collect();
+            });
         for (kind, id, entry) in analysed {
             let mut catalog = self.kinds[slot(kind)].write().expect("catalog lock");
             if let Some(old) = catalog.entries.remove(&id) {
