@@ -8,7 +8,6 @@ use crate::model::{Document, Maturity};
 use crate::text::fold_char;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::sync::LazyLock;
 
@@ -140,7 +139,12 @@ pub fn industry_fit_by_path(
     let (Some(px), Some(py)) = (px, py) else {
         return NEUTRAL;
     };
-    let common = px.iter().zip(py).take_while(|(p, q)| p == q).count();
+    // One code's path is one slice of the table: the same code is the same slice.
+    let common = if std::ptr::eq(px, py) {
+        px.len()
+    } else {
+        px.iter().zip(py).take_while(|(p, q)| p == q).count()
+    };
     // path: [section, division, group, class]
     let by_code: f32 = match common {
         4 => 1.0,
@@ -157,22 +161,24 @@ pub fn industry_fit_by_path(
     }
 }
 
-fn adjacency() -> &'static HashMap<String, HashSet<String>> {
-    static TABLE: LazyLock<HashMap<String, HashSet<String>>> = LazyLock::new(|| {
-        let mut table: HashMap<String, HashSet<String>> = HashMap::new();
+/// Provinces by their two-digit code number (00–99).
+type ProvinceMatrix = [[bool; 100]; 100];
+
+/// `[a][b]` is true when provinces `a` and `b` share a border (symmetric),
+/// read from the shipped adjacency table: a lookup per pair without hashing.
+fn adjacency() -> &'static ProvinceMatrix {
+    static TABLE: LazyLock<Box<ProvinceMatrix>> = LazyLock::new(|| {
+        let mut table = Box::new([[false; 100]; 100]);
         for line in ADJACENCY_TSV.lines().skip(1) {
             let Some((code, neighbours)) = line.split_once('\t') else {
                 continue;
             };
-            for n in neighbours.split(',') {
-                table
-                    .entry(code.to_string())
-                    .or_default()
-                    .insert(n.to_string());
-                table
-                    .entry(n.to_string())
-                    .or_default()
-                    .insert(code.to_string());
+            let Some(a) = province_number(code) else {
+                continue;
+            };
+            for b in neighbours.split(',').filter_map(province_number) {
+                table[a][b] = true;
+                table[b][a] = true;
             }
         }
         table
@@ -180,9 +186,22 @@ fn adjacency() -> &'static HashMap<String, HashSet<String>> {
     &TABLE
 }
 
+/// The number of a two-digit province code.
+fn province_number(code: &str) -> Option<usize> {
+    match code.as_bytes() {
+        [a @ b'0'..=b'9', b @ b'0'..=b'9'] => {
+            Some(usize::from(a - b'0') * 10 + usize::from(b - b'0'))
+        }
+        _ => None,
+    }
+}
+
 /// True when two provinces (two-digit codes) share a border.
 pub fn neighbouring_provinces(a: &str, b: &str) -> bool {
-    adjacency().get(a).is_some_and(|n| n.contains(b))
+    match (province_number(a), province_number(b)) {
+        (Some(a), Some(b)) => adjacency()[a][b],
+        _ => false,
+    }
 }
 
 /// Region fit of two six-digit division codes.
@@ -419,6 +438,22 @@ mod tests {
         assert_eq!(region_fit(&a, &at(Some("230102"))), 0.1);
         assert_eq!(region_fit(&a, &at(None)), NEUTRAL);
         assert!(neighbouring_provinces("52", "43") && neighbouring_provinces("43", "52"));
+    }
+
+    #[test]
+    fn neighbouring_provinces_reads_the_shipped_table_and_refuses_bad_codes() {
+        let of_guizhou: Vec<String> = (0..100)
+            .map(|n| format!("{n:02}"))
+            .filter(|c| neighbouring_provinces("52", c))
+            .collect();
+        // Chongqing, Sichuan, Yunnan, Guangxi, Hunan.
+        assert_eq!(of_guizhou, ["43", "45", "50", "51", "53"]);
+        assert!(!neighbouring_provinces("52", "52"));
+        assert!(!neighbouring_provinces("52", "11"));
+        for bad in ["5", "520", "5x", "", "５２"] {
+            assert!(!neighbouring_provinces(bad, "43"), "{bad}");
+            assert!(!neighbouring_provinces("43", bad), "{bad}");
+        }
     }
 
     #[test]
