@@ -101,9 +101,10 @@ pub fn top_by_max_score(
                     break;
                 }
                 let cursor = &mut optional[i];
-                if cursor.postings.doc() < doc && cursor.postings.seek(doc) == doc
-                    || cursor.postings.doc() == doc
-                {
+                if cursor.postings.doc() < doc {
+                    cursor.postings.seek(doc);
+                }
+                if cursor.postings.doc() == doc {
                     score += cursor.score(norm);
                 }
             }
