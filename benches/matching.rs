@@ -10,7 +10,11 @@
 //! documents of its supply kind (achievements, suppliers) and at most
 //! 20,000 of its demand kind, and measures demand → supply only, whose cost
 //! does not depend on the demand kind's size; that is how a million
-//! documents per kind fits this machine's memory.
+//! documents per kind fits this machine's memory. With
+//! `DUIJIE_BENCH_REVERSE=1` it is the other way round: N documents of the
+//! demand kind, at most 20,000 of the supply kind, and supply → demand
+//! measured (`n<N>-<market>-reverse/`). `DUIJIE_BENCH_ONLY=supplier` (any
+//! start of a direction's name) measures that direction alone, for profiles.
 //!
 //! The generated data directory is kept under `target/matching-bench/n<N>/`
 //! (`n<N>-<market>/`) and reopened by later runs (delete it to regenerate).
@@ -26,8 +30,9 @@ use std::time::Instant;
 /// Query documents per market in the percentile loop.
 const QUERIES: usize = 500;
 
-/// Most demand documents generated in a one-market run.
-const MAX_DEMAND: usize = 20_000;
+/// Most documents of the small side (demand, or supply when reversed)
+/// generated in a one-market run.
+const MAX_SMALL_SIDE: usize = 20_000;
 
 struct Fixture {
     engine: Engine,
@@ -46,6 +51,11 @@ fn market() -> Option<&'static str> {
     }
 }
 
+/// True when `DUIJIE_BENCH_REVERSE=1`: a one-market run measures supply → demand.
+fn reverse() -> bool {
+    std::env::var("DUIJIE_BENCH_REVERSE").as_deref() == Ok("1")
+}
+
 /// Documents of `kind` to generate for `n` per kind.
 fn count(kind: Kind, n: usize) -> usize {
     let in_market = match market() {
@@ -53,9 +63,10 @@ fn count(kind: Kind, n: usize) -> usize {
         Some("tech") => matches!(kind, Kind::Need | Kind::Achievement),
         Some(_) => matches!(kind, Kind::Request | Kind::Supplier),
     };
+    let demand = matches!(kind, Kind::Need | Kind::Request);
     match kind {
         _ if !in_market => 0,
-        Kind::Need | Kind::Request if market().is_some() => n.min(MAX_DEMAND),
+        _ if market().is_some() && demand != reverse() => n.min(MAX_SMALL_SIDE),
         _ => n,
     }
 }
@@ -68,6 +79,7 @@ fn fixture() -> &'static Fixture {
             .and_then(|v| v.parse().ok())
             .unwrap_or(20_000);
         let name = match market() {
+            Some(market) if reverse() => format!("n{n}-{market}-reverse"),
             Some(market) => format!("n{n}-{market}"),
             None => format!("n{n}"),
         };
@@ -163,10 +175,12 @@ fn directions() -> Vec<(&'static str, &'static [String], &'static str)> {
     ]
     .into_iter()
     .filter(|(what, ids, _)| {
-        // A one-market run measures demand → supply only.
-        let reverse = what.starts_with("achievement") || what.starts_with("supplier");
-        let skipped = reverse && market().is_some();
-        !ids.is_empty() && !skipped
+        // A one-market run measures the direction into its large side only.
+        let supply_to_demand = what.starts_with("achievement") || what.starts_with("supplier");
+        let skipped = market().is_some() && supply_to_demand != reverse();
+        let chosen =
+            std::env::var("DUIJIE_BENCH_ONLY").map_or(true, |only| what.starts_with(&only));
+        !ids.is_empty() && !skipped && chosen
     })
     .map(|(what, ids, profile)| (what, ids.as_slice(), profile))
     .collect()
@@ -174,7 +188,10 @@ fn directions() -> Vec<(&'static str, &'static [String], &'static str)> {
 
 fn bench(c: &mut Criterion) {
     let f = fixture();
-    let (what, ids, profile) = directions()[0];
+    let Some(&(what, ids, profile)) = directions().first() else {
+        eprintln!("no direction to measure: see DUIJIE_BENCH_MARKET, _REVERSE and _ONLY");
+        return;
+    };
     let opts = options(profile);
     c.bench_function(&format!("match {what} ({profile}, k=10, explain)"), |b| {
         b.iter(|| f.engine.match_id(&ids[0], &opts).unwrap())
