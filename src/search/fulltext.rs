@@ -4,7 +4,7 @@
 //! reopened index knows where to catch up from.
 
 use super::ids::SegmentIds;
-use super::max_score::top_by_max_score;
+use super::max_score::{disjunction, top_by_max_score};
 use super::query::{parse_query, ParsedQuery};
 use crate::error::{Error, Result};
 use crate::model::codes::{industries, regions, RegionTable};
@@ -540,17 +540,7 @@ impl FullText {
         let searcher = index.reader.searcher();
         let resolver = index.ids.resolver(&searcher)?;
         let filtered_search = || -> Result<Vec<(String, f32)>> {
-            let text_query = BooleanQuery::new(
-                terms
-                    .iter()
-                    .map(|t| {
-                        let q: Box<dyn Query> =
-                            Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
-                        (Occur::Should, q)
-                    })
-                    .collect(),
-            );
-            let query = filtered(&f, Box::new(text_query), filters);
+            let query = filtered(&f, Box::new(disjunction(&terms)), filters);
             let top = searcher.search(&query, &TopDocs::with_limit(limit).order_by_score())?;
             Ok(top
                 .into_iter()

@@ -24,7 +24,7 @@
 use super::best_k::BestK;
 use std::cmp::Ordering;
 use tantivy::postings::{Postings, SegmentPostings};
-use tantivy::query::Bm25Weight;
+use tantivy::query::{Bm25Weight, BooleanQuery, Occur, Query, TermQuery};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocAddress, DocSet, Score, Searcher, Term, TERMINATED};
 
@@ -128,6 +128,21 @@ pub fn top_by_max_score(
         .collect())
 }
 
+/// The disjunction of `terms` as a tantivy query: what [`top_by_max_score`]
+/// ranks by, for searches that add clauses to it (filters).
+pub fn disjunction(terms: &[Term]) -> BooleanQuery {
+    BooleanQuery::new(
+        terms
+            .iter()
+            .map(|t| {
+                let q: Box<dyn Query> =
+                    Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
+                (Occur::Should, q)
+            })
+            .collect(),
+    )
+}
+
 /// One term's postings in a segment, with its BM25 weight and the most it
 /// can add to a document's score.
 struct Cursor {
@@ -179,7 +194,6 @@ mod tests {
     use super::*;
     use std::collections::{HashMap, HashSet};
     use tantivy::collector::TopDocs;
-    use tantivy::query::{BooleanQuery, Occur, Query, TermQuery};
     use tantivy::schema::{Field, Schema, TEXT};
     use tantivy::{doc, DocId, Index, IndexWriter};
 
@@ -220,19 +234,6 @@ mod tests {
             .map(|n| Term::from_field_text(body, &format!("w{n}")))
             .collect();
         (index, body, terms)
-    }
-
-    fn disjunction(terms: &[Term]) -> BooleanQuery {
-        BooleanQuery::new(
-            terms
-                .iter()
-                .map(|t| {
-                    let q: Box<dyn Query> =
-                        Box::new(TermQuery::new(t.clone(), IndexRecordOption::WithFreqs));
-                    (Occur::Should, q)
-                })
-                .collect(),
-        )
     }
 
     /// Every document's score for the disjunction, by tantivy.
