@@ -9,6 +9,7 @@ pub mod eval;
 pub mod gen;
 pub mod model;
 pub mod parallel;
+pub mod prefetch;
 pub mod rank;
 pub mod search;
 pub mod store;

@@ -21,6 +21,10 @@ use std::sync::Arc;
 const MAX_QUERY_TERMS: usize = 24;
 /// Matched terms listed in an explanation.
 const MAX_MATCHED_TERMS: usize = 12;
+/// How many candidates ahead pair scoring prefetches records …
+const RECORD_AHEAD: usize = 4;
+/// … and, once the record is in, its term list and codes.
+const PAIR_DATA_AHEAD: usize = 2;
 /// Softness of the BM25 ratio's saturation: ratio r becomes r(1+c)/(r+c).
 const BM25_SATURATION: f32 = 0.1;
 
@@ -511,9 +515,19 @@ impl Engine {
             let query_as_document =
                 (wants_bm25 && !query_is_demand).then(|| bm25.document(&query.terms));
             entries
-                .into_iter()
+                .iter()
                 .zip(cosines)
-                .filter_map(|(entry, cosine)| {
+                .enumerate()
+                .filter_map(|(i, (entry, cosine))| {
+                    // The records and then the term lists of the candidates
+                    // a few places on, so their cache misses overlap.
+                    if let Some(ahead) = entries.get(i + RECORD_AHEAD) {
+                        ahead.prefetch_record();
+                    }
+                    if let Some(ahead) = entries.get(i + PAIR_DATA_AHEAD) {
+                        // The candidate is BM25's query when it is the demand.
+                        ahead.prefetch_pair_data(!query_is_demand);
+                    }
                     let lexical = match (&weighed_query, &query_as_document) {
                         (Some(weighed), _) => bm25.ratio(weighed, &entry.terms),
                         (None, Some(document)) => bm25.ratio_against(&entry.terms, document),
@@ -537,7 +551,10 @@ impl Engine {
                     let values =
                         pair_features(profile, wanted, (demand, supply), lexical, cosine, now);
                     let keep = passes(profile, demand.doc, &values);
-                    keep.then_some(Candidate { entry, values })
+                    keep.then(|| Candidate {
+                        entry: Arc::clone(entry),
+                        values,
+                    })
                 })
                 .collect()
         });

@@ -7,6 +7,7 @@ use super::features::{industry_path, normalized_certs};
 use super::lexical::{Bm25Scorer, Collection, Interner, TermProfile};
 use crate::model::{Document, Kind};
 use crate::parallel::map_batch;
+use crate::prefetch;
 use crate::store::Change;
 use rustc_hash::FxHashMap as HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,33 @@ pub struct CatalogEntry {
     pub certs: Vec<String>,
     /// Its industry path (see [`super::features::industry_path`]).
     pub industry: Option<&'static [String]>,
+}
+
+/// Most cache lines of an entry's term list prefetched ahead of pair scoring.
+const TERM_LINES: usize = 24;
+
+impl CatalogEntry {
+    /// Hints the cache to load the entry's record (see [`crate::prefetch`]).
+    #[inline]
+    pub fn prefetch_record(&self) {
+        prefetch::lines(self as *const Self, std::mem::size_of::<Self>(), 16);
+    }
+
+    /// Hints the cache to load what pair scoring reads behind the record:
+    /// the entry's terms as a query (`as_query`) or as a document, and its
+    /// region and industry codes.
+    #[inline]
+    pub fn prefetch_pair_data(&self, as_query: bool) {
+        let terms = if as_query {
+            &self.terms.query_terms
+        } else {
+            &self.terms.doc_terms
+        };
+        prefetch::slice(terms, TERM_LINES);
+        for code in [&self.doc.region, &self.doc.industry].into_iter().flatten() {
+            prefetch::slice(code.as_bytes(), 1);
+        }
+    }
 }
 
 #[derive(Default)]
