@@ -145,10 +145,16 @@ impl KindIndex {
             return vec![None; ids.len()];
         }
         let data = read(&self.data);
-        ids.iter()
-            .map(|id| {
-                data.slot_of(id)
-                    .map(|s| 1.0 - super::graph::distance(&query, data.vector(s)))
+        let slots: Vec<Option<usize>> = ids.iter().map(|id| data.slot_of(id)).collect();
+        slots
+            .iter()
+            .enumerate()
+            .map(|(i, slot)| {
+                // The vector a few places on, so its cache misses overlap this one's.
+                if let Some(Some(ahead)) = slots.get(i + VECTOR_AHEAD) {
+                    crate::prefetch::slice(data.vector(*ahead), usize::MAX);
+                }
+                slot.map(|s| 1.0 - super::graph::distance(&query, data.vector(s)))
             })
             .collect()
     }
@@ -369,6 +375,8 @@ fn named(data: &Data, found: Vec<(usize, f32)>) -> Vec<(String, f32)> {
         .collect()
 }
 
+/// How many vectors ahead [`KindIndex::cosines`] prefetches.
+const VECTOR_AHEAD: usize = 2;
 /// Standard deviations of spare in an unfiltered graph search's over-fetch.
 const OVERFETCH_DEVIATIONS: f64 = 3.0;
 /// A filter taking at least this share of the graph's nodes (the open
