@@ -26,14 +26,20 @@ pub struct CatalogEntry {
     pub industry: Option<&'static [String]>,
 }
 
-/// Most cache lines of an entry's term list prefetched ahead of pair scoring.
+/// Most cache lines of an entry's record prefetched ahead of pair scoring …
+const RECORD_LINES: usize = 16;
+/// … and of its term list.
 const TERM_LINES: usize = 24;
 
 impl CatalogEntry {
     /// Hints the cache to load the entry's record (see [`crate::prefetch`]).
     #[inline]
     pub fn prefetch_record(&self) {
-        prefetch::lines(self as *const Self, std::mem::size_of::<Self>(), 16);
+        prefetch::lines(
+            self as *const Self,
+            std::mem::size_of::<Self>(),
+            RECORD_LINES,
+        );
     }
 
     /// Hints the cache to load what pair scoring reads behind the record:

@@ -331,9 +331,10 @@ mod tests {
 
     #[test]
     fn segments_of_many_windows_give_the_exact_top_too() {
-        // Segments of 10,000 documents: three windows each.
-        let (index, _, terms) = index_of(20_000, 10_000);
-        const { assert!(10_000 > 2 * WINDOW) };
+        // Segments three windows long.
+        const PER_SEGMENT: usize = 10_000;
+        const { assert!(PER_SEGMENT > 2 * WINDOW) };
+        let (index, _, terms) = index_of(2 * PER_SEGMENT, PER_SEGMENT);
         assert_exact_top(&index, &terms, 2);
     }
 
