@@ -31,7 +31,7 @@ fn meta(i: usize) -> VectorMeta {
             1 + i % 3
         )),
         industry: Some(format!("{}{}", 13 + i % 30, 11 + i % 5)),
-        status: if i % 10 == 0 {
+        status: if i.is_multiple_of(10) {
             Status::Closed
         } else {
             Status::Open

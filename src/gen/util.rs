@@ -167,7 +167,7 @@ pub fn cn_amount(v: u64) -> String {
 
 fn trim_decimal(v: u64, unit: u64, suffix: &str) -> String {
     let tenths = (v * 10 + unit / 2) / unit;
-    if tenths % 10 == 0 {
+    if tenths.is_multiple_of(10) {
         format!("{}{suffix}", tenths / 10)
     } else {
         format!("{}.{}{suffix}", tenths / 10, tenths % 10)

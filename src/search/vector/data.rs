@@ -3,6 +3,7 @@
 //! position in insertion order), which is also the id the graph knows them by.
 
 use super::filter::{MetaMatcher, PackedMeta, VectorMeta};
+use super::half::Half;
 use rustc_hash::FxHashMap as HashMap;
 
 /// Entries of one kind, append-only until compacted.
@@ -14,8 +15,8 @@ pub(crate) struct Data {
     /// `metas` packed, for the filter scan.
     packed: Vec<PackedMeta>,
     live: Vec<bool>,
-    /// `ids.len() * dim` floats, slot after slot.
-    vectors: Vec<f32>,
+    /// `ids.len() * dim` half-precision components, slot after slot.
+    vectors: Vec<Half>,
     by_id: HashMap<Box<str>, usize>,
     n_live: usize,
 }
@@ -87,7 +88,7 @@ impl Data {
 
     /// Vector of a slot.
     #[inline]
-    pub(crate) fn vector(&self, slot: usize) -> &[f32] {
+    pub(crate) fn vector(&self, slot: usize) -> &[Half] {
         &self.vectors[slot * self.dim..(slot + 1) * self.dim]
     }
 
@@ -101,7 +102,7 @@ impl Data {
 
     /// Appends an entry as it was persisted (tombstones included). The caller
     /// guarantees `vector.len() == dim` and that a live id occurs once.
-    pub(crate) fn push_raw(&mut self, id: Box<str>, meta: VectorMeta, live: bool, vector: &[f32]) {
+    pub(crate) fn push_raw(&mut self, id: Box<str>, meta: VectorMeta, live: bool, vector: &[Half]) {
         let slot = self.ids.len();
         if live {
             self.by_id.insert(id.clone(), slot);
@@ -114,9 +115,10 @@ impl Data {
         self.vectors.extend_from_slice(vector);
     }
 
-    /// Inserts or replaces the vector of `id` (already checked and normalised).
+    /// Inserts or replaces the vector of `id` (already checked, normalised
+    /// and rounded to half precision).
     /// A changed vector tombstones the old slot and appends a new one.
-    pub(crate) fn upsert(&mut self, id: &str, vector: &[f32], meta: VectorMeta) -> Upserted {
+    pub(crate) fn upsert(&mut self, id: &str, vector: &[Half], meta: VectorMeta) -> Upserted {
         if let Some(old) = self.slot_of(id) {
             if self.vector(old) == vector {
                 self.packed[old] = PackedMeta::of(&meta);
@@ -169,24 +171,30 @@ impl Data {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::vector::half::{decode, encode};
+
+    /// `x` as half precision holds it.
+    fn round(x: f32) -> f32 {
+        decode(&encode(&[x]))[0]
+    }
 
     #[test]
     fn upsert_delete_compact() {
         let mut d = Data::new(2);
         assert_eq!(
-            d.upsert("a", &[1.0, 0.0], VectorMeta::default()),
+            d.upsert("a", &encode(&[1.0, 0.0]), VectorMeta::default()),
             Upserted::Appended(0)
         );
         assert_eq!(
-            d.upsert("b", &[0.0, 1.0], VectorMeta::default()),
+            d.upsert("b", &encode(&[0.0, 1.0]), VectorMeta::default()),
             Upserted::Appended(1)
         );
         assert_eq!(
-            d.upsert("a", &[1.0, 0.0], VectorMeta::default()),
+            d.upsert("a", &encode(&[1.0, 0.0]), VectorMeta::default()),
             Upserted::MetaOnly
         );
         assert_eq!(
-            d.upsert("a", &[0.6, 0.8], VectorMeta::default()),
+            d.upsert("a", &encode(&[0.6, 0.8]), VectorMeta::default()),
             Upserted::Appended(2)
         );
         assert_eq!((d.live_count(), d.tombstones()), (2, 1));
@@ -195,6 +203,9 @@ mod tests {
         assert_eq!((d.live_count(), d.tombstones()), (1, 2));
         let c = d.compacted();
         assert_eq!((c.live_count(), c.tombstones()), (1, 0));
-        assert_eq!(c.vector(c.slot_of("a").unwrap()), &[0.6, 0.8]);
+        assert_eq!(
+            decode(c.vector(c.slot_of("a").unwrap())),
+            [0.6, 0.8].map(round)
+        );
     }
 }

@@ -6,19 +6,23 @@
 //!          | count u64 | payload crc32 u32
 //! payload: count × (id len u32 + bytes | live u8 | status u8
 //!                   | region len u16 + bytes | industry len u16 + bytes)
-//!          then count × dim × f32
+//!          then count × dim × binary16 (half precision, as u16 bits)
 //! ```
 //! The reader also computes the CRC32 of the whole file, which the manifest records.
 
 use super::data::Data;
 use super::filter::VectorMeta;
+use super::half::Half;
 use crate::model::Status;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 
 const MAGIC: &[u8; 8] = b"DJVECTR\0";
-const VERSION: u32 = 1;
+/// 2: vectors in half precision (1: single).
+const VERSION: u32 = 2;
+/// Bytes per stored vector component.
+const COMPONENT_BYTES: usize = std::mem::size_of::<Half>();
 /// Vectors converted per read or write call.
 const VECTOR_CHUNK: usize = 4_096;
 /// Longest id, region or industry accepted on reading.
@@ -108,7 +112,7 @@ pub(crate) fn write(path: &Path, data: &Data, fingerprint: &str) -> std::io::Res
         put_str16(&mut p, meta.region.as_deref())?;
         put_str16(&mut p, meta.industry.as_deref())?;
     }
-    let mut buf = Vec::with_capacity(VECTOR_CHUNK * data.dim() * 4);
+    let mut buf = Vec::with_capacity(VECTOR_CHUNK * data.dim() * COMPONENT_BYTES);
     let mut slot = 0;
     while slot < data.entries() {
         buf.clear();
@@ -184,7 +188,7 @@ pub(crate) fn read(
         ));
     }
     let count = u64::from_le_bytes(take(&mut r)?);
-    if count.saturating_mul(dim as u64 * 4) > file_len {
+    if count.saturating_mul((dim * COMPONENT_BYTES) as u64) > file_len {
         return Err(format!("{count} entries cannot fit in {file_len} bytes"));
     }
     let count = count as usize;
@@ -208,21 +212,21 @@ pub(crate) fn read(
         entries.push((id.into_boxed_str(), meta, live != 0));
     }
     let mut data = Data::new(dim);
-    let mut bytes = vec![0u8; VECTOR_CHUNK * dim * 4];
-    let mut floats = Vec::with_capacity(VECTOR_CHUNK * dim);
+    let mut bytes = vec![0u8; VECTOR_CHUNK * dim * COMPONENT_BYTES];
+    let mut halves: Vec<Half> = Vec::with_capacity(VECTOR_CHUNK * dim);
     let mut entries = entries.into_iter();
     let mut left = count;
     while left > 0 {
         let n = left.min(VECTOR_CHUNK);
-        let chunk = &mut bytes[..n * dim * 4];
+        let chunk = &mut bytes[..n * dim * COMPONENT_BYTES];
         r.read_exact(chunk).map_err(|e| format!("truncated: {e}"))?;
-        floats.clear();
-        floats.extend(
+        halves.clear();
+        halves.extend(
             chunk
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
+                .chunks_exact(COMPONENT_BYTES)
+                .map(|b| Half::from_le_bytes([b[0], b[1]])),
         );
-        for v in floats.chunks_exact(dim) {
+        for v in halves.chunks_exact(dim) {
             let (id, meta, live) = entries.next().ok_or("entry count mismatch")?;
             if live && data.slot_of(&id).is_some() {
                 return Err(format!("id `{id}` is live twice"));
@@ -250,6 +254,7 @@ pub(crate) fn read(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::search::vector::half::encode;
 
     #[test]
     fn round_trip_and_damage() {
@@ -261,15 +266,19 @@ mod tests {
             industry: Some("3811".into()),
             status: Status::Closed,
         };
-        d.upsert("a", &[1.0, 0.0, 0.0], meta.clone());
-        d.upsert("b", &[0.0, 1.0, 0.0], VectorMeta::default());
-        d.upsert("a", &[0.0, 0.0, 1.0], meta.clone());
+        d.upsert("a", &encode(&[1.0, 0.0, 0.0]), meta.clone());
+        d.upsert("b", &encode(&[0.0, 1.0, 0.0]), VectorMeta::default());
+        d.upsert("a", &encode(&[0.0, 0.6, 0.8]), meta.clone());
         write(&path, &d, "fp").unwrap();
         let crc = crc32fast::hash(&std::fs::read(&path).unwrap());
         let back = read(&path, 3, "fp", Some(crc)).unwrap();
         assert_eq!(back.entries(), 3);
         assert_eq!(back.live_count(), 2);
-        assert_eq!(back.vector(back.slot_of("a").unwrap()), &[0.0, 0.0, 1.0]);
+        assert_eq!(
+            back.vector(back.slot_of("a").unwrap()),
+            &encode(&[0.0, 0.6, 0.8])[..],
+            "bit for bit"
+        );
         assert_eq!(back.meta(back.slot_of("a").unwrap()), &meta);
         assert!(read(&path, 4, "fp", None).is_err());
         assert!(read(&path, 3, "other", None).is_err());

@@ -2,7 +2,7 @@
 //! small kinds, and the reference the graph is measured against.
 
 use super::data::Data;
-use super::graph::distance;
+use super::half::{distance, Half};
 use crate::search::best_k::BestK;
 use std::cmp::Ordering;
 
@@ -27,7 +27,7 @@ impl Ord for Scored {
 /// The `k` slots among `slots` nearest to `query`, as (slot, distance), nearest first.
 pub(crate) fn top_k(
     data: &Data,
-    query: &[f32],
+    query: &[Half],
     k: usize,
     slots: impl Iterator<Item = usize>,
 ) -> Vec<(usize, f32)> {

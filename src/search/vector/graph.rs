@@ -1,9 +1,11 @@
-//! The HNSW graph of one kind (hnsw_rs), keyed by entry slot. Every call into
+//! The HNSW graph of one kind (hnsw_rs, half-precision vectors: see
+//! [`super::half`]), keyed by entry slot. Every call into
 //! hnsw_rs is guarded with `catch_unwind`: hnsw_rs asserts and panics on bad
 //! input or files, and the engine must not go down for a derived index.
 
+use super::half::{Half, HalfDot};
 use crate::error::{Error, Result};
-use hnsw_rs::prelude::{AnnT, DistDot, Distance, FilterT, Hnsw, HnswIo};
+use hnsw_rs::prelude::{AnnT, FilterT, Hnsw, HnswIo};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
@@ -18,12 +20,6 @@ const MAX_LAYERS: usize = 16;
 /// Below this many vectors an insert is done serially: rayon's overhead
 /// outweighs the gain.
 const PARALLEL_MIN: usize = 64;
-
-/// Distance between two unit vectors: `1 - cosine`, never below 0.
-#[inline]
-pub(crate) fn distance(a: &[f32], b: &[f32]) -> f32 {
-    DistDot.eval(a, b)
-}
 
 /// Turns a panic payload into a message.
 pub(crate) fn panic_message(payload: Box<dyn std::any::Any + Send>) -> String {
@@ -42,7 +38,7 @@ pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
 
 /// One kind's graph.
 pub(crate) struct Graph {
-    hnsw: Hnsw<'static, f32, DistDot>,
+    hnsw: Hnsw<'static, Half, HalfDot>,
 }
 
 impl Graph {
@@ -53,7 +49,7 @@ impl Graph {
             expected.max(1_000),
             MAX_LAYERS,
             EF_CONSTRUCTION,
-            DistDot,
+            HalfDot,
         );
         Graph { hnsw }
     }
@@ -64,7 +60,7 @@ impl Graph {
     }
 
     /// Inserts vectors under their slots; in parallel (rayon) when there are many.
-    pub(crate) fn insert(&self, items: &[(&[f32], usize)]) -> Result<()> {
+    pub(crate) fn insert(&self, items: &[(&[Half], usize)]) -> Result<()> {
         guarded("insert", || {
             if items.len() >= PARALLEL_MIN {
                 self.hnsw.parallel_insert_slice(&items.to_vec());
@@ -79,7 +75,7 @@ impl Graph {
     /// Up to `k` nearest slots among those `filter` accepts, as (slot, distance), nearest first.
     pub(crate) fn search(
         &self,
-        query: &[f32],
+        query: &[Half],
         k: usize,
         ef: usize,
         filter: Option<&dyn FilterT>,
@@ -98,7 +94,7 @@ impl Graph {
     }
 
     /// Loads a dump written by [`Graph::dump`]. Checks that it holds vectors of
-    /// `dim` floats under slots below `entries`.
+    /// `dim` components under slots below `entries`.
     pub(crate) fn load(
         dir: &Path,
         basename: &str,
@@ -111,7 +107,7 @@ impl Graph {
         // `Hnsw<'static>`.
         let loaded = catch_unwind(|| {
             let loader: &'static mut HnswIo = Box::leak(Box::new(HnswIo::new(dir, basename)));
-            loader.load_hnsw::<f32, DistDot>()
+            loader.load_hnsw::<Half, HalfDot>()
         })
         .map_err(|p| format!("hnsw_rs panicked while loading: {}", panic_message(p)))?;
         let mut hnsw = loaded.map_err(|e| format!("hnsw_rs could not load the graph: {e}"))?;
@@ -128,7 +124,7 @@ impl Graph {
             .any(|p| p.get_origin_id() >= entries || p.get_v().len() != dim);
         if bad {
             return Err(format!(
-                "graph holds a slot past the entries or a vector not of {dim} floats"
+                "graph holds a slot past the entries or a vector not of {dim} components"
             ));
         }
         Ok(Graph { hnsw })

@@ -13,6 +13,7 @@ use super::data::{Data, Upserted};
 use super::exact;
 use super::filter::{MetaMatcher, VectorFilter, VectorMeta};
 use super::graph::Graph;
+use super::half::{self, Half};
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -77,6 +78,13 @@ pub(crate) fn prepare(v: &mut [f32], dim: usize) -> Result<()> {
     Ok(())
 }
 
+/// [`prepare`]s a vector and rounds it to half precision, the form the index
+/// holds and compares vectors in.
+pub(crate) fn prepared(mut v: Vec<f32>, dim: usize) -> Result<Vec<Half>> {
+    prepare(&mut v, dim)?;
+    Ok(half::encode(&v))
+}
+
 /// The index of one kind.
 pub(crate) struct KindIndex {
     dim: usize,
@@ -130,20 +138,20 @@ impl KindIndex {
         self.version.load(Ordering::Acquire)
     }
 
-    /// Stored (normalised) vector of a live id.
+    /// Stored (normalised, half-precision) vector of a live id, widened to
+    /// single precision.
     pub(crate) fn vector(&self, id: &str) -> Option<Vec<f32>> {
         let data = read(&self.data);
-        data.slot_of(id).map(|s| data.vector(s).to_vec())
+        data.slot_of(id).map(|s| half::decode(data.vector(s)))
     }
 
     /// Cosine of `query` with the stored vector of each id (`None` for ids
     /// without a live vector), under one read lock; a query of the wrong
     /// dimension or with non-finite values has no cosines.
     pub(crate) fn cosines(&self, query: &[f32], ids: &[&str]) -> Vec<Option<f32>> {
-        let mut query = query.to_vec();
-        if prepare(&mut query, self.dim).is_err() {
+        let Ok(query) = prepared(query.to_vec(), self.dim) else {
             return vec![None; ids.len()];
-        }
+        };
         let data = read(&self.data);
         let slots: Vec<Option<usize>> = ids.iter().map(|id| data.slot_of(id)).collect();
         slots
@@ -154,7 +162,7 @@ impl KindIndex {
                 if let Some(Some(ahead)) = slots.get(i + VECTOR_AHEAD) {
                     crate::prefetch::slice(data.vector(*ahead), usize::MAX);
                 }
-                slot.map(|s| 1.0 - super::graph::distance(&query, data.vector(s)))
+                slot.map(|s| 1.0 - half::distance(&query, data.vector(s)))
             })
             .collect()
     }
@@ -162,14 +170,18 @@ impl KindIndex {
     /// Applies upserts and deletes in order; a later item for an id wins.
     /// All vectors are checked before anything changes.
     pub(crate) fn apply_batch(&self, items: Vec<Item>) -> Result<()> {
-        let mut items = items;
-        for (_, v) in items.iter_mut() {
-            if let Some((vector, _)) = v {
-                prepare(vector, self.dim)?;
-            }
-        }
+        let items = items
+            .into_iter()
+            .map(|(id, v)| {
+                let v = match v {
+                    Some((vector, meta)) => Some((prepared(vector, self.dim)?, meta)),
+                    None => None,
+                };
+                Ok((id, v))
+            })
+            .collect::<Result<Vec<_>>>()?;
         let _writer = lock(&self.writer);
-        let mut appended: Vec<(usize, Vec<f32>)> = Vec::new();
+        let mut appended: Vec<(usize, Vec<Half>)> = Vec::new();
         let mut changed = false;
         {
             let mut data = write(&self.data);
@@ -193,7 +205,7 @@ impl KindIndex {
         self.version.fetch_add(1, Ordering::AcqRel);
         if !appended.is_empty() {
             let graph = read(&self.graph);
-            let refs: Vec<(&[f32], usize)> =
+            let refs: Vec<(&[Half], usize)> =
                 appended.iter().map(|(s, v)| (v.as_slice(), *s)).collect();
             graph.insert(&refs)?;
         }
@@ -214,7 +226,7 @@ impl KindIndex {
         let compact = read(&self.data).compacted();
         let graph = Graph::new(compact.entries());
         {
-            let refs: Vec<(&[f32], usize)> = (0..compact.entries())
+            let refs: Vec<(&[Half], usize)> = (0..compact.entries())
                 .map(|s| (compact.vector(s), s))
                 .collect();
             graph.insert(&refs)?;
@@ -264,8 +276,7 @@ impl KindIndex {
         ef: usize,
         plan: Plan,
     ) -> Result<Vec<(String, f32)>> {
-        let mut query = query.to_vec();
-        prepare(&mut query, self.dim)?;
+        let query = prepared(query.to_vec(), self.dim)?;
         let graph = read(&self.graph);
         let data = read(&self.data);
         if k == 0 || data.live_count() == 0 {
@@ -404,7 +415,7 @@ const OVERFETCH_RETRY_FACTOR: usize = 4;
 /// below [`EXACT_FRACTION`]).
 fn graph_search(
     graph: &Graph,
-    query: &[f32],
+    query: &[Half],
     k: usize,
     ef: usize,
     accept: &dyn Fn(usize) -> bool,
@@ -446,7 +457,7 @@ mod estimate_tests {
         VectorMeta {
             region: Some(format!("{:02}0101", 11 + i % 20)),
             industry: Some(format!("{}{}", 13 + i % 30, 11 + i % 5)),
-            status: if i % 10 == 0 {
+            status: if i.is_multiple_of(10) {
                 Status::Closed
             } else {
                 Status::Open
@@ -459,7 +470,12 @@ mod estimate_tests {
         let mut data = Data::new(1);
         for i in 0..200_000 {
             // Every third entry tombstoned: the sample must count live ones only.
-            data.push_raw(format!("D{i}").into(), meta(i), i % 3 != 0, &[1.0]);
+            data.push_raw(
+                format!("D{i}").into(),
+                meta(i),
+                i % 3 != 0,
+                &half::encode(&[1.0]),
+            );
         }
         let cases = [
             (Some("12"), None, None),

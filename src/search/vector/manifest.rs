@@ -12,8 +12,9 @@ use std::path::Path;
 /// File name of the manifest.
 pub(crate) const MANIFEST: &str = "manifest.json";
 const MANIFEST_TMP: &str = "manifest.json.tmp";
-/// Format of the manifest and of the files it lists.
-pub(crate) const FORMAT: u32 = 1;
+/// Format of the manifest and of the files it lists (2: half-precision
+/// vectors; 1: single).
+pub(crate) const FORMAT: u32 = 2;
 
 /// Files of one kind.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,7 +81,7 @@ pub(crate) fn sync_dir(dir: &Path) -> std::io::Result<()> {
     File::open(dir)?.sync_all()
 }
 
-/// Reads the manifest; `Ok(None)` when there is none.
+/// Reads the manifest, of whatever [`FORMAT`]; `Ok(None)` when there is none.
 pub(crate) fn read(dir: &Path) -> Result<Option<Manifest>, String> {
     let path = dir.join(MANIFEST);
     let text = match std::fs::read(&path) {
@@ -90,12 +91,6 @@ pub(crate) fn read(dir: &Path) -> Result<Option<Manifest>, String> {
     };
     let manifest: Manifest =
         serde_json::from_slice(&text).map_err(|e| format!("manifest is not valid: {e}"))?;
-    if manifest.format != FORMAT {
-        return Err(format!(
-            "manifest format {}, expected {FORMAT}",
-            manifest.format
-        ));
-    }
     Ok(Some(manifest))
 }
 

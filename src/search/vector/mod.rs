@@ -1,6 +1,7 @@
 //! Vector index: one HNSW graph (hnsw_rs, dot product on L2-normalised
 //! vectors, i.e. cosine) per document kind, with metadata filters, tombstones
-//! for deletes, and crash-safe persistence.
+//! for deletes, and crash-safe persistence. Vectors are held in half
+//! precision ([`half`]): half the memory traffic of a graph walk.
 //!
 //! - **Search** uses the graph, or an exact scan when a filter matches few
 //!   vectors (≤ [`EXACT_MIN`] or [`EXACT_FRACTION`] of the kind) or the kind
@@ -24,6 +25,7 @@ mod datafile;
 mod exact;
 mod filter;
 mod graph;
+mod half;
 mod kind_index;
 mod manifest;
 pub mod synth;
@@ -88,8 +90,9 @@ struct Loaded {
 
 /// Why persisted indexes cannot be loaded.
 enum Unusable {
-    /// Sound files of another encoder (after a retrain): expected, not damage.
-    OtherEncoder(String),
+    /// Sound files of another encoder (after a retrain) or of an older
+    /// format (after an upgrade): expected, not damage.
+    Superseded(String),
     /// Missing, truncated or damaged files.
     Damaged(String),
 }
@@ -109,14 +112,21 @@ fn load(
     let Some(manifest) = manifest::read(dir)? else {
         return Ok(None);
     };
+    if manifest.format != manifest::FORMAT {
+        return Err(Unusable::Superseded(format!(
+            "files of format {}, this version writes {}",
+            manifest.format,
+            manifest::FORMAT
+        )));
+    }
     if manifest.dim != dim {
-        return Err(Unusable::OtherEncoder(format!(
+        return Err(Unusable::Superseded(format!(
             "dimension {} on disk, {dim} asked",
             manifest.dim
         )));
     }
     if manifest.fingerprint != fingerprint {
-        return Err(Unusable::OtherEncoder(format!(
+        return Err(Unusable::Superseded(format!(
             "encoder `{}` on disk, `{fingerprint}` asked",
             manifest.fingerprint
         )));
@@ -195,8 +205,8 @@ impl VectorIndexes {
                 (kinds, Some(manifest), seq)
             }
             Ok(None) => (Kind::ALL.map(|_| KindIndex::empty(dim)), None, 0),
-            Err(Unusable::OtherEncoder(reason)) => {
-                tracing::info!(dir = %dir.display(), %reason, "vector indexes of another encoder: rebuilding from the store");
+            Err(Unusable::Superseded(reason)) => {
+                tracing::info!(dir = %dir.display(), %reason, "vector indexes of another encoder or format: rebuilding from the store");
                 (Kind::ALL.map(|_| KindIndex::empty(dim)), None, 0)
             }
             Err(Unusable::Damaged(reason)) => {
