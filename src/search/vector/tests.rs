@@ -353,7 +353,7 @@ fn assert_empty(index: &VectorIndexes) {
 }
 
 #[test]
-fn other_fingerprint_or_dimension_starts_empty() {
+fn other_fingerprint_dimension_or_format_starts_empty() {
     let dir = tempfile::tempdir().unwrap();
     persisted(dir.path());
     assert_empty(&VectorIndexes::open(dir.path(), 16, "other encoder").unwrap());
@@ -361,6 +361,14 @@ fn other_fingerprint_or_dimension_starts_empty() {
     let index = VectorIndexes::open(dir.path(), 16, FP).unwrap();
     assert_eq!(index.committed_seq(), 7);
     assert_eq!(index.len(Kind::Need), 3_000);
+    drop(index);
+    // Files of the single-precision format (1) an older version wrote.
+    let path = dir.path().join(manifest::MANIFEST);
+    let mut m: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    assert_eq!(m["format"], manifest::FORMAT);
+    m["format"] = 1.into();
+    std::fs::write(&path, serde_json::to_vec(&m).unwrap()).unwrap();
+    assert_empty(&VectorIndexes::open(dir.path(), 16, FP).unwrap());
 }
 
 /// Rewrites a listed file and fixes its checksum in the manifest, so that
