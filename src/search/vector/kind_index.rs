@@ -55,8 +55,9 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 }
 
 /// Checks the dimension and finiteness of a vector and L2-normalises it
-/// unless it is of unit length already (a zero vector stays zero). hnsw_rs's dot distance asserts on dot
-/// products above 1, so the index never trusts the caller on this.
+/// unless it is of unit length already (a zero vector stays zero). Every
+/// distance is `1 - dot`, a cosine only for unit vectors, so the index never
+/// trusts the caller on this.
 pub(crate) fn prepare(v: &mut [f32], dim: usize) -> Result<()> {
     if v.len() != dim {
         return Err(Error::Internal(format!(
