@@ -65,16 +65,8 @@ fn kernel() -> Kernel {
     static KERNEL: OnceLock<Kernel> = OnceLock::new();
     *KERNEL.get_or_init(|| {
         #[cfg(target_arch = "x86_64")]
-        {
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                return x86::dot_avx512;
-            }
-            if std::arch::is_x86_feature_detected!("avx2")
-                && std::arch::is_x86_feature_detected!("fma")
-                && std::arch::is_x86_feature_detected!("f16c")
-            {
-                return x86::dot_avx2;
-            }
+        if let Some(&(_, fastest)) = x86::kernels().first() {
+            return fastest;
         }
         dot_portable
     })
@@ -169,7 +161,7 @@ mod x86 {
         _mm_cvtss_f32(one) + tail(a, b, steps * STEP_256)
     }
 
-    #[cfg(test)]
+    /// The kernels this processor runs, by name, fastest first.
     pub(super) fn kernels() -> Vec<(&'static str, super::Kernel)> {
         let mut found: Vec<(&'static str, super::Kernel)> = Vec::new();
         if std::arch::is_x86_feature_detected!("avx512f") {
