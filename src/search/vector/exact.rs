@@ -6,19 +6,20 @@ use super::half::{distance, Half};
 use crate::search::best_k::BestK;
 use std::cmp::Ordering;
 
-/// A scored slot ordered by distance, then slot (smaller is nearer).
-#[derive(PartialEq)]
-struct Scored(f32, usize);
+/// A slot and its distance to the query, ordered by distance, then slot
+/// (smaller is nearer); the graph walk's heaps hold these too.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct Near(pub f32, pub u32);
 
-impl Eq for Scored {}
+impl Eq for Near {}
 
-impl PartialOrd for Scored {
+impl PartialOrd for Near {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
 
-impl Ord for Scored {
+impl Ord for Near {
     fn cmp(&self, other: &Self) -> Ordering {
         self.0.total_cmp(&other.0).then(self.1.cmp(&other.1))
     }
@@ -36,10 +37,10 @@ pub(crate) fn top_k(
     }
     let mut best = BestK::new(k);
     for slot in slots {
-        best.offer(Scored(distance(query, data.vector(slot)), slot));
+        best.offer(Near(distance(query, data.vector(slot)), slot as u32));
     }
     best.into_sorted_vec()
         .into_iter()
-        .map(|Scored(d, slot)| (slot, d))
+        .map(|Near(d, slot)| (slot as usize, d))
         .collect()
 }

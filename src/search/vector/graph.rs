@@ -1,13 +1,20 @@
 //! The HNSW graph of one kind (hnsw_rs, half-precision vectors: see
-//! [`super::half`]), keyed by entry slot. Every call into
-//! hnsw_rs is guarded with `catch_unwind`: hnsw_rs asserts and panics on bad
-//! input or files, and the engine must not go down for a derived index.
+//! [`super::half`]), keyed by entry slot. hnsw_rs builds, stores and loads
+//! it; searches walk a flat copy of its links ([`Links`], [`super::walk`]).
+//! Every call into hnsw_rs is guarded with `catch_unwind`: hnsw_rs asserts
+//! and panics on bad input or files, and the engine must not go down for a
+//! derived index.
 
+use super::data::Data;
 use super::half::{Half, HalfDot};
+use super::links::Links;
+use super::locks::{read, write};
+use super::walk;
 use crate::error::{Error, Result};
-use hnsw_rs::prelude::{AnnT, FilterT, Hnsw, HnswIo};
+use hnsw_rs::prelude::{AnnT, Hnsw, HnswIo};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::RwLock;
 
 /// Maximum connections per node and layer (hnsw_rs `max_nb_connection`).
 pub const MAX_CONNECTIONS: usize = 16;
@@ -39,6 +46,8 @@ pub(crate) fn guarded<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
 /// One kind's graph.
 pub(crate) struct Graph {
     hnsw: Hnsw<'static, Half, HalfDot>,
+    /// The links of `hnsw`, as of its last completed insert.
+    links: RwLock<Links>,
 }
 
 impl Graph {
@@ -51,7 +60,10 @@ impl Graph {
             EF_CONSTRUCTION,
             HalfDot,
         );
-        Graph { hnsw }
+        Graph {
+            hnsw,
+            links: RwLock::default(),
+        }
     }
 
     /// Points in the graph (tombstoned ones included).
@@ -59,7 +71,9 @@ impl Graph {
         self.hnsw.get_nb_point()
     }
 
-    /// Inserts vectors under their slots; in parallel (rayon) when there are many.
+    /// Inserts vectors under their slots; in parallel (rayon) when there are
+    /// many. Searches find them once the insert is done. The caller inserts
+    /// from one thread at a time (the index's writer lock).
     pub(crate) fn insert(&self, items: &[(&[Half], usize)]) -> Result<()> {
         guarded("insert", || {
             if items.len() >= PARALLEL_MIN {
@@ -69,21 +83,31 @@ impl Graph {
                     self.hnsw.insert_slice((v, slot));
                 }
             }
-        })
+        })?;
+        let changed = guarded("insert", || self.hnsw.take_changed())?;
+        let entry = self.hnsw.entry_point();
+        match changed {
+            Some(nodes) => write(&self.links).update(nodes, entry),
+            // Too many changed to track (a bulk insert): copy them all, aside.
+            None => {
+                let links = Links::new(guarded("insert", || self.hnsw.all_links())?, entry);
+                *write(&self.links) = links;
+            }
+        }
+        Ok(())
     }
 
-    /// Up to `k` nearest slots among those `filter` accepts, as (slot, distance), nearest first.
+    /// Up to `k` nearest slots among those `accept` takes (all, when `None`),
+    /// as (slot, distance), nearest first; `data` holds the graph's vectors.
     pub(crate) fn search(
         &self,
+        data: &Data,
         query: &[Half],
         k: usize,
         ef: usize,
-        filter: Option<&dyn FilterT>,
-    ) -> Result<Vec<(usize, f32)>> {
-        let found = guarded("search", || {
-            self.hnsw.search_filter(query, k, ef.max(k), filter)
-        })?;
-        Ok(found.into_iter().map(|n| (n.d_id, n.distance)).collect())
+        accept: Option<&dyn Fn(usize) -> bool>,
+    ) -> Vec<(usize, f32)> {
+        walk::search(&read(&self.links), data, query, k, ef, accept)
     }
 
     /// Writes `<basename>.hnsw.graph` and `<basename>.hnsw.data` into `dir`;
@@ -127,6 +151,57 @@ impl Graph {
                 "graph holds a slot past the entries or a vector not of {dim} components"
             ));
         }
-        Ok(Graph { hnsw })
+        let links = catch_unwind(AssertUnwindSafe(|| {
+            Links::new(hnsw.all_links(), hnsw.entry_point())
+        }))
+        .map_err(|p| format!("hnsw_rs panicked reading links: {}", panic_message(p)))?;
+        Ok(Graph {
+            hnsw,
+            links: RwLock::new(links),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::search::vector::half::encode;
+    use crate::search::vector::synth::clustered;
+
+    /// The links searches walk, and a fresh copy of hnsw_rs's own.
+    fn mirrored_and_fresh(graph: &Graph) -> (Links, Links) {
+        let fresh = Links::new(graph.hnsw.all_links(), graph.hnsw.entry_point());
+        (std::mem::take(&mut *write(&graph.links)), fresh)
+    }
+
+    #[test]
+    fn the_walked_links_are_hnsw_rs_links_after_every_insert() {
+        let vectors: Vec<Vec<Half>> = clustered(5_000, 16, 20, 0.6, 11)
+            .iter()
+            .map(|v| encode(v))
+            .collect();
+        let graph = Graph::new(0);
+        let items = |range: std::ops::Range<usize>| -> Vec<(&[Half], usize)> {
+            range.map(|s| (vectors[s].as_slice(), s)).collect()
+        };
+        // A parallel bulk insert (too many changes to track: copied whole),
+        // then batches of one to three (serial, tracked).
+        graph.insert(&items(0..4_500)).unwrap();
+        let mut at = 4_500;
+        let mut batch = 1;
+        while at < vectors.len() {
+            let end = (at + batch).min(vectors.len());
+            graph.insert(&items(at..end)).unwrap();
+            at = end;
+            batch = batch % 3 + 1;
+            if at % 97 < 3 {
+                let (mirrored, fresh) = mirrored_and_fresh(&graph);
+                assert_eq!(mirrored, fresh, "after inserting up to slot {at}");
+                *write(&graph.links) = mirrored;
+            }
+        }
+        let (mirrored, fresh) = mirrored_and_fresh(&graph);
+        assert_eq!(mirrored, fresh);
+        assert_eq!(fresh.entry().map(|(_, level)| level > 0), Some(true));
     }
 }

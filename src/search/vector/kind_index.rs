@@ -14,9 +14,10 @@ use super::exact;
 use super::filter::{MetaMatcher, VectorFilter, VectorMeta};
 use super::graph::Graph;
 use super::half::{self, Half};
+use super::locks::{lock, read, write};
 use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard};
 
 /// A filter matching at most this many live vectors is answered by exact scan…
 pub const EXACT_MIN: usize = 2_000;
@@ -38,20 +39,6 @@ pub(crate) enum Plan {
     /// Always the graph, without falling back (for tests).
     #[cfg(test)]
     Graph,
-}
-
-fn read<T>(l: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    // Nothing panics while holding these locks with the state half-changed,
-    // so a poisoned lock still guards consistent data.
-    l.read().unwrap_or_else(|p| p.into_inner())
-}
-
-fn write<T>(l: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    l.write().unwrap_or_else(|p| p.into_inner())
-}
-
-pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Checks the dimension and finiteness of a vector and L2-normalises it
@@ -296,7 +283,7 @@ impl KindIndex {
         let found = match plan {
             Plan::Exact => exact::top_k(&data, &query, k, data.live_slots().filter(|&s| accept(s))),
             #[cfg(test)]
-            Plan::Graph => graph_search(&graph, &query, k, ef, &accept, None)?,
+            Plan::Graph => graph_search(&graph, &data, &query, k, ef, &accept, None),
             Plan::Auto if data.live_count() <= threshold => {
                 exact::top_k(&data, &query, k, data.live_slots().filter(|&s| accept(s)))
             }
@@ -338,7 +325,7 @@ impl KindIndex {
                         }
                     }
                 };
-                let found = graph_search(&graph, &query, k, ef, &accept, Some(share))?;
+                let found = graph_search(&graph, &data, &query, k, ef, &accept, Some(share));
                 if found.len() < k.min(available) {
                     // The graph came back short (e.g. a filter it could not
                     // route through): the exact answer is always right.
@@ -411,17 +398,18 @@ const OVERFETCH_RETRY_FACTOR: usize = 4;
 /// searched unfiltered for enough neighbours that `k` of them should pass,
 /// which are then filtered; this also absorbs tombstones and the excluded id.
 /// When that leaves fewer than `k`, with a larger share, or with `None`, the
-/// filter runs inside the graph search (hnsw_rs `FilterT`), which is exact
+/// filter runs inside the graph walk, which is exact
 /// about the filter but slow when it rejects most nodes (hence the exact scan
 /// below [`EXACT_FRACTION`]).
 fn graph_search(
     graph: &Graph,
+    data: &Data,
     query: &[Half],
     k: usize,
     ef: usize,
     accept: &dyn Fn(usize) -> bool,
     overfetch: Option<f64>,
-) -> Result<Vec<(usize, f32)>> {
+) -> Vec<(usize, f32)> {
     let keep = |found: Vec<(usize, f32)>| -> Vec<(usize, f32)> {
         found
             .into_iter()
@@ -437,15 +425,14 @@ fn graph_search(
         // A short pass (the query's neighbourhood is poorer in matches than
         // the kind) is retried once, deeper, before the slow filtered walk.
         for _ in 0..OVERFETCH_PASSES {
-            let found = keep(graph.search(query, fetch, ef.max(fetch), None)?);
+            let found = keep(graph.search(data, query, fetch, ef.max(fetch), None));
             if found.len() >= k {
-                return Ok(found);
+                return found;
             }
             fetch *= OVERFETCH_RETRY_FACTOR;
         }
     }
-    let filter = |slot: &usize| accept(*slot);
-    Ok(keep(graph.search(query, k, ef, Some(&filter))?))
+    keep(graph.search(data, query, k, ef, Some(accept)))
 }
 
 #[cfg(test)]

@@ -27,10 +27,13 @@ mod filter;
 mod graph;
 mod half;
 mod kind_index;
+mod links;
+mod locks;
 mod manifest;
 pub mod synth;
 #[cfg(test)]
 mod tests;
+mod walk;
 
 pub use filter::{VectorFilter, VectorMeta};
 pub use graph::{EF_CONSTRUCTION, MAX_CONNECTIONS};
@@ -39,7 +42,8 @@ pub use kind_index::{Item, EXACT_FRACTION, EXACT_MIN, TOMBSTONE_FRACTION};
 use crate::error::{Error, Result};
 use crate::model::Kind;
 use graph::Graph;
-use kind_index::{lock, KindIndex, Plan};
+use kind_index::{KindIndex, Plan};
+use locks::lock;
 use manifest::{KindFiles, Manifest};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -801,7 +801,61 @@ pub struct Hnsw<'b, T: Clone + Send + Sync + 'b, D: Distance<T>> {
     pub(crate) searching: bool,
     /// set to true if some data come from a mmap
     pub(crate) datamap_opt: bool,
+    /// duijie patch: the points whose links inserts changed since the last
+    /// `take_changed`, for a caller that keeps a copy of the links.
+    pub(crate) changed: Mutex<Changed<'b, T>>,
 } // end of Hnsw
+
+/// duijie patch: most points `Changed` tracks; past it, it only notes that it
+/// overflowed (a bulk insert: the caller reads every neighbourhood instead).
+const CHANGED_CAP: usize = 1 << 16;
+
+/// duijie patch: points whose neighbour lists changed, deduplicated on read.
+pub(crate) struct Changed<'b, T: Clone + Send + Sync> {
+    points: Vec<Arc<Point<'b, T>>>,
+    overflowed: bool,
+}
+
+impl<T: Clone + Send + Sync> Default for Changed<'_, T> {
+    fn default() -> Self {
+        Changed {
+            points: Vec::new(),
+            overflowed: false,
+        }
+    }
+}
+
+impl<'b, T: Clone + Send + Sync> Changed<'b, T> {
+    fn note(&mut self, point: &Arc<Point<'b, T>>) {
+        if self.overflowed {
+            return;
+        }
+        if self.points.len() >= CHANGED_CAP {
+            self.points = Vec::new();
+            self.overflowed = true;
+        } else {
+            self.points.push(Arc::clone(point));
+        }
+    }
+}
+
+/// duijie patch: a point's links as origin ids: its origin id, then one list
+/// per layer from 0 to the point's level, each sorted nearest first.
+pub type Links = (DataId, Vec<Vec<DataId>>);
+
+/// duijie patch: the links of `point` (see [`Links`]).
+fn links_of<T: Clone + Send + Sync>(point: &Point<'_, T>) -> Links {
+    let neighbours = point.neighbours.read();
+    let layers = (0..=point.p_id.0 as usize)
+        .map(|l| {
+            neighbours
+                .get(l)
+                .map(|n| n.iter().map(|p| p.point_ref.origin_id).collect())
+                .unwrap_or_default()
+        })
+        .collect();
+    (point.origin_id, layers)
+}
 
 impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
     /// allocation function  
@@ -844,6 +898,7 @@ impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
             dist_f: f,
             searching: false,
             datamap_opt: false,
+            changed: Mutex::default(),
         }
     } // end of new
 
@@ -1256,6 +1311,7 @@ impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
         // so that we can call reverse_update_neighborhoodwe consitently
         // now reverse update of neighbours.
         self.reverse_update_neighborhood_simple(Arc::clone(&new_point));
+        self.changed.lock().note(&new_point);
         //
         self.layer_indexed_points.check_entry_point(&new_point);
         //
@@ -1286,7 +1342,7 @@ impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
     } // end of parallel_insert
 
     /// insert new_point in neighbourhood info of point
-    fn reverse_update_neighborhood_simple(&self, new_point: Arc<Point<T>>) {
+    fn reverse_update_neighborhood_simple(&self, new_point: Arc<Point<'b, T>>) {
         //  println!("reverse update neighbourhood for  new point {:?} ", new_point.p_id);
         trace!(
             "reverse update neighbourhood for  new point {:?} ",
@@ -1298,6 +1354,7 @@ impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
                 if new_point.p_id != q.point_ref.p_id {
                     // as new point is in global table, do not loop and deadlock!!
                     let q_point = &q.point_ref;
+                    self.changed.lock().note(q_point);
                     let mut q_point_neighbours = q_point.neighbours.write();
                     let n_to_add = PointWithOrder::<T>::new(&Arc::clone(&new_point), q.dist_to_ref);
                     // fix from vidaunited (https://github.com/vidaunited), store potential reverse neighbout at correct layer
@@ -1338,6 +1395,45 @@ impl<'b, T: Clone + Send + Sync, D: Distance<T> + Send + Sync> Hnsw<'b, T, D> {
 
     pub fn get_point_indexation(&self) -> &PointIndexation<'b, T> {
         &self.layer_indexed_points
+    }
+
+    /// duijie patch: the links of every point, in no particular order.
+    pub fn all_links(&self) -> Vec<Links> {
+        self.layer_indexed_points
+            .points_by_layer
+            .read()
+            .iter()
+            .flatten()
+            .map(|p| links_of(p))
+            .collect()
+    }
+
+    /// duijie patch: the links of the points inserts changed since the last
+    /// call (each once, as they are now), or `None` when too many changed to
+    /// be tracked: then read [`Hnsw::all_links`].
+    pub fn take_changed(&self) -> Option<Vec<Links>> {
+        let taken = std::mem::take(&mut *self.changed.lock());
+        if taken.overflowed {
+            return None;
+        }
+        let mut seen = hashbrown::HashSet::with_capacity(taken.points.len());
+        Some(
+            taken
+                .points
+                .iter()
+                .filter(|p| seen.insert(p.p_id))
+                .map(|p| links_of(p))
+                .collect(),
+        )
+    }
+
+    /// duijie patch: origin id and level of the point every search starts from.
+    pub fn entry_point(&self) -> Option<(DataId, u8)> {
+        self.layer_indexed_points
+            .entry_point
+            .read()
+            .as_ref()
+            .map(|p| (p.origin_id, p.p_id.0))
     }
 
     // This is best explained in : Navarro. Searching in metric spaces by spatial approximation.
