@@ -5,7 +5,7 @@
 
 use super::Engine;
 use crate::error::{Error, Result};
-use crate::model::codes::{industries, RegionTable};
+use crate::model::codes::{industries, IndustryKey, RegionTable};
 use crate::model::{Document, Kind, Status, ValidationError};
 use crate::rank::features::{self as f, Feature, FeatureValues};
 use crate::rank::lexical::TermProfile;
@@ -96,8 +96,8 @@ struct Query {
     terms: TermProfile,
     /// Certifications in canonical form.
     certs: Vec<String>,
-    /// Industry path (see [`f::industry_path`]).
-    industry: Option<&'static [String]>,
+    /// Industry path (see [`f::industry_key`]).
+    industry: Option<IndustryKey>,
     vector: Option<Vec<f32>>,
 }
 
@@ -106,7 +106,7 @@ struct Query {
 struct Party<'a> {
     doc: &'a Document,
     certs: &'a [String],
-    industry: Option<&'a [String]>,
+    industry: Option<IndustryKey>,
 }
 
 fn is_demand(kind: Kind) -> bool {
@@ -144,7 +144,7 @@ fn pair_features(
             Feature::Bm25 => saturate(bm25),
             Feature::Cosine => cosine.unwrap_or(0.0).clamp(0.0, 1.0),
             Feature::IndustryFit => {
-                f::industry_fit_by_path((d, demand.industry), (s, supply.industry))
+                f::industry_fit_by_key((d, demand.industry), (s, supply.industry))
             }
             Feature::RegionFit => f::region_fit(d, s),
             Feature::MaturityFit => f::maturity_fit(d.maturity, s.maturity),
@@ -324,7 +324,7 @@ impl Engine {
                     None => (self.catalog.profile_of(&doc), f::normalized_certs(&doc)),
                 };
                 Ok(Query {
-                    industry: f::industry_path(&doc),
+                    industry: f::industry_key(&doc),
                     doc,
                     terms,
                     certs,
@@ -345,7 +345,7 @@ impl Engine {
                 let terms = self.catalog.profile_of(&doc);
                 let certs = f::normalized_certs(&doc);
                 Ok(Query {
-                    industry: f::industry_path(&doc),
+                    industry: f::industry_key(&doc),
                     doc,
                     terms,
                     certs,

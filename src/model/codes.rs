@@ -154,8 +154,35 @@ pub struct Industry {
 pub struct IndustryTable {
     by_code: HashMap<String, Industry>,
     /// Each code's path from its section down (see [`IndustryTable::path`]),
-    /// worked out once: matching compares paths for every candidate.
+    /// worked out once.
     paths: HashMap<String, Vec<String>>,
+    /// Each code's path as numbers (see [`IndustryTable::key`]).
+    keys: HashMap<String, IndustryKey>,
+}
+
+/// Most levels of an industry path: section, division, group, class.
+const INDUSTRY_DEPTH: usize = 4;
+
+/// An industry code's path (see [`IndustryTable::path`]) with each code on it
+/// replaced by its number in the table: matching compares the paths of every
+/// candidate pair, and comparing these reads no memory beyond the keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct IndustryKey {
+    levels: [u16; INDUSTRY_DEPTH],
+    depth: u8,
+}
+
+impl IndustryKey {
+    /// How many levels the two paths share from the top (0 for unknown codes).
+    #[inline]
+    pub fn common_depth(&self, other: &IndustryKey) -> usize {
+        let depth = self.depth.min(other.depth) as usize;
+        self.levels[..depth]
+            .iter()
+            .zip(&other.levels[..depth])
+            .take_while(|(a, b)| a == b)
+            .count()
+    }
 }
 
 /// The embedded industry table.
@@ -197,8 +224,30 @@ pub fn industries() -> &'static IndustryTable {
                 path.reverse();
                 (code.clone(), path)
             })
+            .collect::<HashMap<String, Vec<String>>>();
+        let mut codes: Vec<&String> = by_code.keys().collect();
+        codes.sort();
+        let number: HashMap<&str, u16> = codes
+            .iter()
+            .enumerate()
+            .map(|(i, code)| (code.as_str(), i as u16))
             .collect();
-        IndustryTable { by_code, paths }
+        let keys = paths
+            .iter()
+            .map(|(code, path)| {
+                let mut key = IndustryKey::default();
+                for (level, step) in key.levels.iter_mut().zip(path) {
+                    *level = number[step.as_str()];
+                }
+                key.depth = path.len().min(INDUSTRY_DEPTH) as u8;
+                (code.clone(), key)
+            })
+            .collect();
+        IndustryTable {
+            by_code,
+            paths,
+            keys,
+        }
     });
     &TABLE
 }
@@ -250,6 +299,11 @@ impl IndustryTable {
         self.paths.get(code).map_or(&[], Vec::as_slice)
     }
 
+    /// A code's path as an [`IndustryKey`] (of depth 0 for an unknown code).
+    pub fn key(&self, code: &str) -> IndustryKey {
+        self.keys.get(code).copied().unwrap_or_default()
+    }
+
     /// The division (大类, two digits) of a code, if the code is at or below division level.
     pub fn division(&self, code: &str) -> Option<String> {
         let industry = self.by_code.get(code)?;
@@ -291,6 +345,14 @@ mod tests {
         assert_eq!(t.normalize("Z"), None);
         assert_eq!(t.normalize("99"), None);
         assert_eq!(t.path("3811"), vec!["C", "38", "381", "3811"]);
+        let depth = |a: &str, b: &str| t.key(a).common_depth(&t.key(b));
+        assert_eq!(depth("3811", "3811"), 4);
+        assert_eq!(depth("3811", "3812"), 3);
+        assert_eq!(depth("3811", "3821"), 2);
+        assert_eq!(depth("3811", "39"), 1, "same section C");
+        assert_eq!(depth("3811", "C"), 1);
+        assert_eq!(depth("3811", "0111"), 0);
+        assert_eq!(depth("3811", "99"), 0, "unknown code");
         assert_eq!(t.division("3811").as_deref(), Some("38"));
         assert_eq!(t.division("C"), None);
     }

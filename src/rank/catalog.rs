@@ -3,8 +3,9 @@
 //! terms for pair BM25 — kept in step with the store by the engine's sync.
 //! Rebuilt from the store on start.
 
-use super::features::{industry_path, normalized_certs};
+use super::features::{industry_key, normalized_certs};
 use super::lexical::{Bm25Scorer, Collection, Interner, TermProfile};
+use crate::model::codes::IndustryKey;
 use crate::model::{Document, Kind};
 use crate::parallel::map_batch;
 use crate::prefetch;
@@ -22,8 +23,8 @@ pub struct CatalogEntry {
     pub terms: TermProfile,
     /// Its certifications in canonical form (see [`super::features::normalized_certs`]).
     pub certs: Vec<String>,
-    /// Its industry path (see [`super::features::industry_path`]).
-    pub industry: Option<&'static [String]>,
+    /// Its industry path (see [`super::features::industry_key`]).
+    pub industry: Option<IndustryKey>,
 }
 
 /// Most cache lines of an entry's record prefetched ahead of pair scoring …
@@ -105,7 +106,7 @@ impl Catalog {
                 Change::Upsert(doc) => {
                     let terms = TermProfile::of(doc, &self.interner);
                     let certs = normalized_certs(doc);
-                    let industry = industry_path(doc);
+                    let industry = industry_key(doc);
                     let mut doc = (**doc).clone();
                     doc.body = String::new();
                     (

@@ -3,7 +3,7 @@
 //! normalised to [0, 1]. A field missing on either side gives [`NEUTRAL`]:
 //! unknown is neither a fit nor a misfit.
 
-use crate::model::codes::industries;
+use crate::model::codes::{industries, IndustryKey};
 use crate::model::{Document, Maturity};
 use crate::text::fold_char;
 use chrono::{DateTime, Utc};
@@ -121,32 +121,27 @@ impl fmt::Display for Feature {
 
 /// Industry fit of two GB/T 4754 codes, with the industry-chain labels as a fallback.
 pub fn industry_fit(a: &Document, b: &Document) -> f32 {
-    industry_fit_by_path((a, industry_path(a)), (b, industry_path(b)))
+    industry_fit_by_key((a, industry_key(a)), (b, industry_key(b)))
 }
 
-/// The section and ancestor codes of a document's industry, from the top
-/// (see [`crate::model::IndustryTable::path`]): empty for an unknown code,
-/// `None` without a code. Looked up once per document, not once per pair.
-pub fn industry_path(doc: &Document) -> Option<&'static [String]> {
-    doc.industry.as_deref().map(|code| industries().path(code))
+/// The path of a document's industry from its section down, as an
+/// [`IndustryKey`] (see [`crate::model::codes::IndustryTable::key`]): of
+/// depth 0 for an unknown code, `None` without a code. Looked up once per
+/// document, not once per pair.
+pub fn industry_key(doc: &Document) -> Option<IndustryKey> {
+    doc.industry.as_deref().map(|code| industries().key(code))
 }
 
-/// [`industry_fit`] of two documents whose [`industry_path`]s are at hand.
-pub fn industry_fit_by_path(
-    (a, px): (&Document, Option<&[String]>),
-    (b, py): (&Document, Option<&[String]>),
+/// [`industry_fit`] of two documents whose [`industry_key`]s are at hand.
+pub fn industry_fit_by_key(
+    (a, kx): (&Document, Option<IndustryKey>),
+    (b, ky): (&Document, Option<IndustryKey>),
 ) -> f32 {
-    let (Some(px), Some(py)) = (px, py) else {
+    let (Some(kx), Some(ky)) = (kx, ky) else {
         return NEUTRAL;
     };
-    // One code's path is one slice of the table: the same code is the same slice.
-    let common = if std::ptr::eq(px, py) {
-        px.len()
-    } else {
-        px.iter().zip(py).take_while(|(p, q)| p == q).count()
-    };
     // path: [section, division, group, class]
-    let by_code: f32 = match common {
+    let by_code: f32 = match kx.common_depth(&ky) {
         4 => 1.0,
         3 => 0.9,
         2 => 0.8,
