@@ -2,12 +2,13 @@
 //! compaction, and the choice between graph search and exact scan.
 //!
 //! Locking: `writer` serialises everything that changes the index (apply,
-//! rebuild, persist). Searches take only read locks: `graph` then `data`.
-//! A writer takes `data` for writing only while it appends or tombstones
-//! entries (no hnsw_rs work), then inserts into the graph under a *read* lock
-//! (`Hnsw::insert` takes `&self`), so searches keep running during a bulk
-//! insert. A rebuild builds the new graph aside and swaps it in under both
-//! write locks (graph, then data).
+//! rebuild, persist). Searches take only read locks: `graph`, then `data`,
+//! then the graph's copy of its links. A writer takes `data` for writing only
+//! while it appends or tombstones entries (no hnsw_rs work), then inserts
+//! into the graph under a *read* lock (`Hnsw::insert` takes `&self`), so
+//! searches keep running during a bulk insert, and takes the links' write
+//! lock only to copy in what the insert changed. A rebuild builds the new
+//! graph aside and swaps it in under both write locks (graph, then data).
 
 use super::data::{Data, Upserted};
 use super::exact;
