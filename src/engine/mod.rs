@@ -109,6 +109,7 @@ impl Engine {
     /// Opens the data directory (creating it when missing) and brings the
     /// indexes up to date with the store.
     pub fn open(data_dir: &Path) -> Result<Engine> {
+        crate::store::backup::recover_interrupted_restore(data_dir)?;
         let store = Store::open(&data_dir.join("store"))?;
         let fulltext = FullText::open(&data_dir.join("fulltext"))?;
         let semantic = match semantic::load_encoder(&store, data_dir)? {

@@ -175,6 +175,78 @@ fn sibling(target: &Path, label: &str) -> Result<PathBuf> {
     Ok(parent.join(format!(".{name}.{label}-{}-{nanos}", std::process::id())))
 }
 
+/// Finishes or clears what a restore into `data_dir` left beside it when its
+/// process died (a crash, a kill): the siblings named by [`sibling`] of a
+/// process that no longer runs. Killed between its two renames, a restore
+/// had moved the old data directory aside and not yet moved the new one in:
+/// its staging directory is complete then (it is renamed only after the
+/// import is synced), so the swap is finished. Then the old data directory
+/// kept aside is removed, as the restore would have, and so is the staging
+/// directory of an import cut short (the data directory is untouched until
+/// an import completes). Siblings of a running process, or whose process
+/// cannot be told, are left alone.
+pub fn recover_interrupted_restore(data_dir: &Path) -> Result<()> {
+    let Some(name) = data_dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+    else {
+        return Ok(());
+    };
+    let parent = parent_of(data_dir);
+    let Ok(entries) = std::fs::read_dir(&parent) else {
+        return Ok(());
+    };
+    let prefix = format!(".{name}.");
+    // (label, pid, path) of the left siblings.
+    let mut left: Vec<(String, u32, PathBuf)> = Vec::new();
+    for entry in entries {
+        let entry = entry?;
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some((label, owner)) = file.strip_prefix(&prefix).and_then(|r| r.split_once('-'))
+        else {
+            continue;
+        };
+        let Some(pid) = owner.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if matches!(label, "restore" | "replaced") && !process_may_run(pid) {
+            left.push((label.to_string(), pid, entry.path()));
+        }
+    }
+    if left.is_empty() {
+        return Ok(());
+    }
+    if !data_dir.exists() {
+        let replaced = left.iter().find(|(label, ..)| label == "replaced");
+        if let Some((_, pid, old)) = replaced {
+            let staged = left
+                .iter()
+                .find(|(label, p, _)| label == "restore" && p == pid);
+            // The staging directory is the restored data; without it (which
+            // the order of the renames rules out) the old data goes back.
+            let back = staged.map_or(old, |(_, _, path)| path);
+            tracing::warn!(from = %back.display(), to = %data_dir.display(), "finishing a restore that was interrupted");
+            std::fs::rename(back, data_dir)?;
+            sync_dir(&parent)?;
+        }
+    }
+    for (label, _, path) in &left {
+        if path.exists() {
+            tracing::warn!(path = %path.display(), label, "removing what an interrupted restore left");
+            std::fs::remove_dir_all(path)?;
+        }
+    }
+    sync_dir(&parent)?;
+    Ok(())
+}
+
+/// Whether process `pid` may still run: true unless the system's process
+/// table (Linux `/proc`) shows it does not.
+fn process_may_run(pid: u32) -> bool {
+    let proc = Path::new("/proc");
+    pid == std::process::id() || !proc.join("self").exists() || proc.join(pid.to_string()).exists()
+}
+
 fn parent_of(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
@@ -581,6 +653,7 @@ fn verify_model(snapshot: &Path, manifest: &Manifest) -> Result<()> {
 pub fn restore(snapshot: &Path, data_dir: &Path, force: bool) -> Result<Manifest> {
     let manifest = read_manifest(snapshot)?;
     verify_model(snapshot, &manifest)?;
+    recover_interrupted_restore(data_dir)?;
     let replacing = data_dir.exists() && !is_empty_dir(data_dir)?;
     if replacing && !force {
         return Err(BackupError::TargetNotEmpty(data_dir.to_path_buf()).into());
@@ -665,6 +738,82 @@ mod tests {
         d.id = id.into();
         d.owner = "某单位".into();
         d
+    }
+
+    /// A process id above Linux's largest (2^22): never a running process.
+    const GONE: u32 = 4_194_305;
+
+    /// A directory holding one file `marker` with `text`.
+    fn dir_with(path: &Path, text: &str) {
+        std::fs::create_dir_all(path).unwrap();
+        std::fs::write(path.join("marker"), text).unwrap();
+    }
+
+    fn marker(path: &Path) -> String {
+        std::fs::read_to_string(path.join("marker")).unwrap()
+    }
+
+    /// The names in `dir`, sorted.
+    fn names(dir: &Path) -> Vec<String> {
+        let mut v: Vec<String> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn a_restore_killed_between_its_renames_is_finished() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        dir_with(&root.path().join(format!(".data.replaced-{GONE}-1")), "old");
+        dir_with(&root.path().join(format!(".data.restore-{GONE}-2")), "new");
+        recover_interrupted_restore(&data).unwrap();
+        assert_eq!(marker(&data), "new");
+        assert_eq!(names(root.path()), vec!["data"]);
+    }
+
+    #[test]
+    fn what_a_finished_or_cut_short_restore_left_is_removed_and_the_data_kept() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        dir_with(&data, "current");
+        // Killed after the swap, before removing the old data …
+        dir_with(&root.path().join(format!(".data.replaced-{GONE}-1")), "old");
+        // … and another killed during its import.
+        dir_with(
+            &root.path().join(format!(".data.restore-{GONE}-7")),
+            "partial",
+        );
+        // Not a restore's, or another directory's: left alone.
+        dir_with(&root.path().join(".data.notes"), "mine");
+        dir_with(
+            &root.path().join(format!(".data2.restore-{GONE}-3")),
+            "other",
+        );
+        recover_interrupted_restore(&data).unwrap();
+        assert_eq!(marker(&data), "current");
+        assert_eq!(
+            names(root.path()),
+            vec![
+                ".data.notes".to_string(),
+                format!(".data2.restore-{GONE}-3"),
+                "data".into()
+            ]
+        );
+    }
+
+    #[test]
+    fn a_running_restore_is_left_alone() {
+        let root = tempfile::tempdir().unwrap();
+        let data = root.path().join("data");
+        let me = std::process::id();
+        dir_with(&root.path().join(format!(".data.replaced-{me}-1")), "old");
+        dir_with(&root.path().join(format!(".data.restore-{me}-2")), "new");
+        recover_interrupted_restore(&data).unwrap();
+        assert!(!data.exists());
+        assert_eq!(names(root.path()).len(), 2);
     }
 
     #[test]
