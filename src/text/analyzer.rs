@@ -12,15 +12,16 @@ const DOMAIN_DICT: &str = include_str!("domain_dict.txt");
 const STOPWORDS: &str = include_str!("stopwords.txt");
 
 /// Checksum of everything that shapes analysis (dictionary, stop words,
-/// thesaurus, and the analysis code's own version). Indexes and models built
-/// under another fingerprint are rebuilt.
+/// thesaurus, regional words, and the analysis code's own version). Indexes
+/// and models built under another fingerprint are rebuilt.
 pub fn analysis_fingerprint() -> u32 {
-    const ANALYSIS_CODE_VERSION: &[u8] = b"analysis-v2";
+    const ANALYSIS_CODE_VERSION: &[u8] = b"analysis-v3";
     let mut hasher = crc32fast::Hasher::new();
     hasher.update(ANALYSIS_CODE_VERSION);
     hasher.update(DOMAIN_DICT.as_bytes());
     hasher.update(STOPWORDS.as_bytes());
     hasher.update(super::thesaurus::THESAURUS.as_bytes());
+    hasher.update(super::normalize::REGIONAL_WORDS.as_bytes());
     hasher.finalize()
 }
 
@@ -227,6 +228,20 @@ mod tests {
         ];
         for (text, expected) in cases {
             assert_eq!(query(text), *expected, "segmenting {text}");
+        }
+    }
+
+    #[test]
+    fn a_traditional_text_segments_into_the_mainland_words() {
+        // 軟體 (Taiwan) is 软件; 鋰電池 folds to 锂电池: the words a mainland
+        // document is indexed under.
+        let q = query("徵求軟體開發與鋰電池正極材料的合作廠商");
+        for word in ["软件开发", "锂电池", "正极材料"] {
+            assert!(q.contains(&word.to_string()), "{word} not in {q:?}");
+        }
+        let index = words("軟體開發的伺服馬達", Mode::Index);
+        for word in ["软件", "开发", "伺服电机"] {
+            assert!(index.contains(&word.to_string()), "{word} not in {index:?}");
         }
     }
 

@@ -1,8 +1,9 @@
 //! Chinese text analysis: normalisation, jieba segmentation with the domain
 //! dictionary and stop words, and the tantivy tokenizer built on them.
 //!
-//! Traditional and simplified characters are left as they are: a document in
-//! traditional script matches queries in traditional script only.
+//! Normalisation folds traditional characters to simplified ones and a
+//! traditional text's regional words to the mainland's, so a document in
+//! either script matches queries in either.
 
 mod analyzer;
 mod normalize;

@@ -2,9 +2,14 @@
 //! the ideographic space to a space, Latin case to lower case, and
 //! traditional Chinese characters to simplified ones (fast2s, which also
 //! picks by the neighbouring characters where one traditional character has
-//! several simplified forms). Each character maps to exactly one character,
-//! so offsets map back to the original text (tantivy needs byte offsets into
-//! the stored text for snippets).
+//! several simplified forms). A text written in traditional characters also
+//! has the regional words of Taiwan and Hong Kong replaced by the mainland's
+//! (軟體 → 软件, 奈米 → 纳米; `regional.txt`). Each character maps to exactly
+//! one character, so offsets map back to the original text (tantivy needs
+//! byte offsets into the stored text for snippets).
+
+use rustc_hash::FxHashMap as HashMap;
+use std::sync::OnceLock;
 
 /// Folds one character: full-width ASCII variants (U+FF01–U+FF5E) to ASCII,
 /// U+3000 to a space, upper case to lower case (when that is one character).
@@ -58,19 +63,81 @@ pub fn normalize(text: &str) -> Normalized {
     } else {
         folded.clone()
     };
+    let mut chars: Vec<char> = folded
+        .chars()
+        .zip(simplified.chars())
+        .map(|(f, s)| if KEPT_AS_WRITTEN.contains(&f) { f } else { s })
+        .collect();
+    if simplified != folded {
+        replace_regional_words(&folded.chars().collect::<Vec<char>>(), &mut chars);
+    }
     let mut out = String::with_capacity(text.len());
     let mut origin = Vec::with_capacity(text.len() + 1);
-    for (((i, _), f), s) in text
-        .char_indices()
-        .zip(folded.chars())
-        .zip(simplified.chars())
-    {
-        let c = if KEPT_AS_WRITTEN.contains(&f) { f } else { s };
+    for ((i, _), c) in text.char_indices().zip(chars) {
         out.push(c);
         origin.extend(std::iter::repeat_n(i, c.len_utf8()));
     }
     origin.push(text.len());
     Normalized { text: out, origin }
+}
+
+/// Regional words by their first character: (regional, mainland) pairs of
+/// the same length, longest first.
+type RegionalTable = HashMap<char, Vec<(Vec<char>, Vec<char>)>>;
+
+/// The table of `regional.txt`, read once.
+fn regional_table() -> &'static RegionalTable {
+    static TABLE: OnceLock<RegionalTable> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut table = RegionalTable::default();
+        for (regional, mainland) in regional_pairs() {
+            let regional: Vec<char> = regional.chars().collect();
+            let mainland: Vec<char> = mainland.chars().collect();
+            if regional.len() == mainland.len() && !regional.is_empty() {
+                table
+                    .entry(regional[0])
+                    .or_default()
+                    .push((regional, mainland));
+            }
+        }
+        for pairs in table.values_mut() {
+            pairs.sort_by_key(|(regional, _)| std::cmp::Reverse(regional.len()));
+        }
+        table
+    })
+}
+
+/// The table of regional words (see the module's comment).
+pub(super) const REGIONAL_WORDS: &str = include_str!("regional.txt");
+
+/// The (regional, mainland) lines of [`REGIONAL_WORDS`].
+fn regional_pairs() -> impl Iterator<Item = (&'static str, &'static str)> {
+    REGIONAL_WORDS
+        .lines()
+        .filter(|line| !line.starts_with('#') && !line.trim().is_empty())
+        .filter_map(|line| line.split_once('\t'))
+}
+
+/// Writes the mainland word over each regional word of `written` (the text
+/// as written, folded) into `out` (the same text simplified, as long),
+/// longest regional word first, left to right.
+fn replace_regional_words(written: &[char], out: &mut [char]) {
+    let table = regional_table();
+    let mut at = 0;
+    while at < written.len() {
+        let found = table.get(&written[at]).and_then(|pairs| {
+            pairs
+                .iter()
+                .find(|(regional, _)| written[at..].starts_with(regional))
+        });
+        match found {
+            Some((regional, mainland)) => {
+                out[at..at + regional.len()].copy_from_slice(mainland);
+                at += regional.len();
+            }
+            None => at += 1,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -112,5 +179,47 @@ mod tests {
         assert_eq!(normalize("显著著作，干燥").text, "显著著作,干燥");
         // Standard simplified characters fast2s would change are kept.
         assert_eq!(normalize("煅烧工艺，捍卫").text, "煅烧工艺,捍卫");
+    }
+
+    #[test]
+    fn regional_words_of_a_traditional_text_become_the_mainland_words() {
+        let original = "臺灣軟體公司的奈米碳管與雷射、塑膠射出成型";
+        let n = normalize(original);
+        assert_eq!(n.text, "台湾软件公司的碳纳米管与激光、塑料注塑成型");
+        // Same length: offsets still map back (`激` is the 13th character).
+        let byte = n.text.char_indices().nth(12).unwrap().0;
+        assert_eq!(&original[n.original_offset(byte)..][..3], "雷");
+        assert_eq!(n.original_offset(n.text.len()), original.len());
+        // The longest regional word wins (伺服馬達, not 馬達 alone).
+        assert_eq!(normalize("伺服馬達與馬達").text, "伺服电机与电机");
+    }
+
+    #[test]
+    fn a_mainland_text_keeps_its_words() {
+        // 软体 is a mainland word (软体动物); 雷射 and 奈米 alone carry no
+        // traditional character, so a text of them is not taken as one.
+        for text in ["软体动物与软体家具", "雷射与奈米", "程式化的界面"] {
+            assert_eq!(normalize(text).text, text);
+        }
+    }
+
+    #[test]
+    fn every_regional_pair_is_of_the_same_length_and_changes_something() {
+        let pairs: Vec<(&str, &str)> = regional_pairs().collect();
+        assert!(pairs.len() >= 40, "{} pairs", pairs.len());
+        for (regional, mainland) in pairs {
+            assert_eq!(
+                regional.chars().count(),
+                mainland.chars().count(),
+                "{regional} → {mainland}"
+            );
+            assert_ne!(
+                fast2s::convert(regional),
+                mainland,
+                "{regional} needs no entry"
+            );
+            // The mainland side is simplified already.
+            assert_eq!(fast2s::convert(mainland), mainland, "{mainland}");
+        }
     }
 }
