@@ -68,7 +68,7 @@ pub fn normalize(text: &str) -> Normalized {
         .zip(simplified.chars())
         .map(|(f, s)| if KEPT_AS_WRITTEN.contains(&f) { f } else { s })
         .collect();
-    if simplified != folded {
+    if simplified != folded && written_in_traditional(&folded, &simplified) {
         replace_regional_words(&folded.chars().collect::<Vec<char>>(), &mut chars);
     }
     let mut out = String::with_capacity(text.len());
@@ -79,6 +79,20 @@ pub fn normalize(text: &str) -> Normalized {
     }
     origin.push(text.len());
     Normalized { text: out, origin }
+}
+
+/// Whether a text is written in traditional characters: at least a tenth of
+/// its Chinese characters are simplified differently (a mainland text with a
+/// stray traditional character, a name or a quotation, is not).
+fn written_in_traditional(folded: &str, simplified: &str) -> bool {
+    let (mut han, mut traditional) = (0usize, 0usize);
+    for (f, s) in folded.chars().zip(simplified.chars()) {
+        if ('\u{4E00}'..='\u{9FFF}').contains(&f) {
+            han += 1;
+            traditional += usize::from(f != s);
+        }
+    }
+    traditional * 10 >= han && traditional > 0
 }
 
 /// Regional words by their first character: (regional, mainland) pairs of
@@ -201,6 +215,13 @@ mod tests {
         for text in ["软体动物与软体家具", "雷射与奈米", "程式化的界面"] {
             assert_eq!(normalize(text).text, text);
         }
+        // A stray traditional character (a name) does not make a mainland
+        // text a traditional one: 软体 and 雷射 stay; the character folds.
+        let text = "本公司研发软体机器人与雷射测距仪，合作单位位于臺州市的园区内";
+        assert_eq!(
+            normalize(text).text,
+            "本公司研发软体机器人与雷射测距仪,合作单位位于台州市的园区内"
+        );
     }
 
     #[test]
