@@ -1,5 +1,5 @@
 // duijie web console: a hash-routed single page over the /v1 API.
-// Pages: #/search, #/post, #/doc/{kind}/{id}, #/ops, #/gaps.
+// Pages: #/search, #/post (#/post?kind=…&edit=ID edits), #/doc/{kind}/{id}, #/ops, #/gaps.
 // The API key lives in sessionStorage only; it never appears in a URL.
 'use strict';
 
@@ -341,6 +341,36 @@ function showFieldError(form, field, message) {
   return true;
 }
 
+/** Fills the form with a document's values: the inverse of readForm. */
+function fillForm(form, kind, doc) {
+  for (const f of FIELDS.filter((f) => !f.kinds || f.kinds.includes(kind))) {
+    const [a, b] = f.name.split('.');
+    const v = b ? (doc[a] || {})[b] : doc[a];
+    if (v === undefined || v === null) continue;
+    if (f.type === 'multi') { $$(`input[name="${f.name}"]`, form).forEach((c) => { c.checked = v.includes(c.value); }); continue; }
+    const el = form.elements[f.name];
+    if (f.type === 'checkbox') el.checked = Boolean(v);
+    else if (f.type === 'list') el.value = v.join('、');
+    else el.value = String(v);
+  }
+}
+
+/** The stored document with the form's fields replaced by `edited`: a PUT
+ *  replaces the whole document, so what the form does not show (status,
+ *  source, timestamps) is sent back as it was. */
+function mergeEdit(original, kind, edited) {
+  const merged = JSON.parse(JSON.stringify(original));
+  for (const f of FIELDS.filter((f) => !f.kinds || f.kinds.includes(kind))) {
+    const [a, b] = f.name.split('.');
+    if (!b) { delete merged[a]; continue; }
+    if (merged[a]) { delete merged[a][b]; if (!Object.keys(merged[a]).length) delete merged[a]; }
+  }
+  for (const [k, v] of Object.entries(edited)) {
+    merged[k] = v && typeof v === 'object' && !Array.isArray(v) ? { ...(merged[k] || {}), ...v } : v;
+  }
+  return merged;
+}
+
 /** The API's refusals in Chinese where the reason is known. */
 function apiFieldMessage(field, detail) {
   if (/not a known administrative division/.test(detail)) return '不是已知的行政区划代码（服务端校验）：' + detail.split('`')[1];
@@ -354,11 +384,15 @@ async function pagePost(main, p, alive) {
   if (!s) { main.append(signInPanel(render, 'sme')); return; }
   const allowed = ROLE_KINDS[s.role] || [];
   const kind = allowed.includes(p.get('kind')) ? p.get('kind') : allowed[0];
-  main.append(h('div', { class: 'tabs' }, allowed.map((k) =>
+  const editing = p.get('edit');
+  // Editing starts from the stored document (with its contact fields, as the caller is signed in).
+  const original = editing ? await api('GET', `/v1/${KINDS[kind].plural}/${encodeURIComponent(editing)}`) : null;
+  if (!alive()) return;
+  if (!editing) main.append(h('div', { class: 'tabs' }, allowed.map((k) =>
     h('a', { class: 'tab' + (k === kind ? ' active' : ''), href: '#/post?kind=' + k, 'data-kind': k }, '发布' + KINDS[k].label))));
   const status = h('div', { id: 'post-status' });
-  const form = h('form', { class: 'card post-form', novalidate: true, 'data-kind': kind },
-    h('h2', null, '发布' + KINDS[kind].label),
+  const form = h('form', { class: 'card post-form', novalidate: true, 'data-kind': kind, 'data-edit': editing },
+    h('h2', null, (editing ? '修改' : '发布') + KINDS[kind].label),
     FIELDS.filter((f) => !f.kinds || f.kinds.includes(kind)).map((f) => {
       const req = typeof f.required === 'function' ? f.required(kind) : f.required;
       const input = fieldInput(f);
@@ -373,7 +407,8 @@ async function pagePost(main, p, alive) {
         input, live, f.hint ? h('small', { class: 'hint' }, f.hint) : null, h('div', { class: 'err', role: 'alert' }));
     }),
     status,
-    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, '提交发布')));
+    h('div', { class: 'actions' }, h('button', { type: 'submit', class: 'primary' }, editing ? '保存修改' : '提交发布')));
+  if (original) fillForm(form, kind, original);
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
     $$('.field.invalid', form).forEach((w) => { w.classList.remove('invalid'); $('.err', w).textContent = ''; });
@@ -386,8 +421,10 @@ async function pagePost(main, p, alive) {
       return;
     }
     try {
-      const r = await api('POST', '/v1/' + KINDS[kind].plural, doc);
-      status.append(notice(h('span', null, '发布成功（编号 ', h('code', null, r.id), '）。 ',
+      const r = original
+        ? await api('PUT', `/v1/${KINDS[kind].plural}/${encodeURIComponent(editing)}`, mergeEdit(original, kind, doc))
+        : await api('POST', '/v1/' + KINDS[kind].plural, doc);
+      status.append(notice(h('span', null, (original ? '已保存' : '发布成功') + '（编号 ', h('code', null, r.id), '）。 ',
         h('a', { href: `#/doc/${kind}/${encodeURIComponent(r.id)}`, id: 'see-matches' }, '查看匹配结果 →')), 'ok'));
     } catch (err) {
       if (err.status === 422 && err.body.field && showFieldError(form, err.body.field, apiFieldMessage(err.body.field, err.body.detail))) {
@@ -429,6 +466,26 @@ function explanationTable(x) {
     x.matched_terms && x.matched_terms.length ? h('p', { class: 'terms' }, '命中词：', x.matched_terms.map((t) => h('mark', null, t))) : null);
 }
 
+/** Edit and delete, for a signed-in role that posts this kind; the API
+ *  refuses (403) another party's document, and the message says so. */
+function ownerActions(kind, id) {
+  const s = session.get();
+  if (!s || !(ROLE_KINDS[s.role] || []).includes(kind)) return null;
+  const status = h('div', { id: 'doc-status' });
+  const remove = async () => {
+    if (!window.confirm(`删除这条${KINDS[kind].label}？删除后不可恢复。`)) return;
+    status.replaceChildren();
+    try {
+      await api('DELETE', `/v1/${KINDS[kind].plural}/${encodeURIComponent(id)}`);
+      status.append(notice(h('span', null, '已删除。 ', h('a', { href: '#/search' }, '返回搜索')), 'ok'));
+      $$('#edit-doc, #delete-doc').forEach((b) => b.remove());
+    } catch (err) { status.append(notice(errText(err))); }
+  };
+  return h('div', { class: 'actions' },
+    h('a', { class: 'button', id: 'edit-doc', href: `#/post?kind=${kind}&edit=${encodeURIComponent(id)}` }, '修改'),
+    h('button', { type: 'button', id: 'delete-doc', onclick: remove }, '删除'), status);
+}
+
 async function pageDoc(main, kind, id, p, alive) {
   if (!KINDS[kind] || !id) { main.append(notice('链接有误')); return; }
   const doc = await api('GET', `/v1/${KINDS[kind].plural}/${encodeURIComponent(id)}`);
@@ -438,7 +495,8 @@ async function pageDoc(main, kind, id, p, alive) {
   main.append(h('article', { class: 'card doc' },
     h('div', { class: 'hit-head' }, h('span', { class: 'badge k-' + kind }, KINDS[kind].label), h('h2', { class: 'doc-title' }, doc.title)),
     docMeta(doc), h('p', { class: 'doc-body' }, doc.body),
-    doc.tags && doc.tags.length ? h('p', null, doc.tags.map((t) => h('span', { class: 'chip' }, t))) : null));
+    doc.tags && doc.tags.length ? h('p', null, doc.tags.map((t) => h('span', { class: 'chip' }, t))) : null,
+    ownerActions(kind, id)));
   const list = h('section', { class: 'matches' }, h('p', { class: 'muted' }, '正在匹配…'));
   main.append(h('h2', null, `匹配的${KINDS[counter].label}`), list);
   const url = `/v1/${KINDS[kind].plural}/${encodeURIComponent(id)}/matches?` + qs({ k: 10, explain: true, profile: p.get('profile') });

@@ -191,6 +191,38 @@ try {
     await shot('matches');
   });
 
+  await step('edit and delete: the SME edits its need in the form it posted with, then deletes it', async () => {
+    await page.goto(`${BASE}/#/doc/need/${encodeURIComponent(needId)}`);
+    await page.locator('#edit-doc').click();
+    await page.locator(`form.post-form[data-edit="${needId}"]`).waitFor();
+    // The form holds the stored values.
+    assert.equal(await page.locator('#f-title').inputValue(), '锂电池正极材料回收与再生利用技术需求');
+    assert.equal(await page.locator('#f-budget').inputValue(), '80');
+    assert.equal(await page.locator('#f-maturity').inputValue(), 'pilot');
+    assert.ok(await page.locator('input[name=cooperation_modes][value=joint_development]').isChecked());
+    await page.locator('#f-title').fill('锂电池正极材料回收与再生利用技术需求（修订）');
+    await page.locator('#f-budget').fill('120');
+    const saved = page.waitForResponse((r) => r.url().includes('/v1/needs/') && r.request().method() === 'PUT');
+    await page.locator('form.post-form button[type=submit]').click();
+    assert.equal((await saved).status(), 200);
+    await page.locator('#see-matches').waitFor();
+    const stored = await page.evaluate(async (id) => (await fetch('/v1/needs/' + encodeURIComponent(id))).json(), needId);
+    assert.equal(stored.title, '锂电池正极材料回收与再生利用技术需求（修订）');
+    assert.equal(stored.budget, 120);
+    // What the form does not show is kept.
+    assert.equal(stored.status, 'open');
+    assert.equal(stored.region, '520102');
+    assert.deepEqual(stored.tags, ['锂电池', '正极材料', '回收']);
+    await shot('edited');
+    await page.goto(`${BASE}/#/doc/need/${encodeURIComponent(needId)}`);
+    await page.locator('.doc-title').filter({ hasText: '（修订）' }).waitFor();
+    page.once('dialog', (d) => d.accept());
+    await page.locator('#delete-doc').click();
+    await page.locator('#doc-status .notice.ok').filter({ hasText: '已删除' }).waitFor();
+    const gone = await page.evaluate(async (id) => (await fetch('/v1/needs/' + encodeURIComponent(id))).status, needId);
+    assert.equal(gone, 404);
+  });
+
   await step('operator: sign in, change a weight, run eval side by side, save', async () => {
     await page.locator('#signout').click();
     await page.goto(BASE + '/#/ops');
