@@ -6,6 +6,7 @@ mod common;
 use common::{achievement, need, request, supplier};
 use duijie::engine::{MatchHit, MatchOptions};
 use duijie::model::{Kind, Maturity};
+use duijie::store::ProfileOrigin;
 use duijie::Engine;
 
 fn engine_with(dir: &std::path::Path, docs: Vec<duijie::model::Document>) -> Engine {
@@ -194,6 +195,65 @@ fn free_text_is_matched_as_a_document_of_the_other_kind() {
     assert!(engine
         .match_text("  ", Kind::Achievement, &explained(3))
         .is_err());
+}
+
+#[test]
+fn feedback_refines_free_text_and_leaves_stored_documents_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let engine = engine_with(dir.path(), tech_docs());
+    let with = engine.profile("default-tech").unwrap();
+    assert!(with.feedback.docs > 0, "the tech default feeds back");
+    let mut without = with.clone();
+    without.name = "no-feedback".into();
+    without.feedback.docs = 0;
+    engine
+        .store()
+        .put_profile(without, ProfileOrigin::Operator)
+        .unwrap();
+    let options = |profile: &str| MatchOptions {
+        profile: Some(profile.into()),
+        ..explained(5)
+    };
+    let cosine = |hit: &MatchHit| -> f32 {
+        let e = hit.explanation.as_ref().unwrap();
+        e.parts
+            .iter()
+            .find(|p| p.feature.as_ref() == "cosine")
+            .unwrap()
+            .value
+    };
+    // A free-text need moves toward its first results: its best match is
+    // closer to it than to the words alone, and still explained exactly.
+    let text = "茶叶上的虫子用什么办法治";
+    let plain = engine
+        .match_text(text, Kind::Achievement, &options("no-feedback"))
+        .unwrap();
+    let refined = engine
+        .match_text(text, Kind::Achievement, &options("default-tech"))
+        .unwrap();
+    assert_eq!(plain[0].id, "A-bio");
+    assert_eq!(refined[0].id, "A-bio");
+    assert!(
+        cosine(&refined[0]) > cosine(&plain[0]) + 1e-3,
+        "{} vs {}",
+        cosine(&refined[0]),
+        cosine(&plain[0])
+    );
+    for hit in &refined {
+        let e = hit.explanation.as_ref().unwrap();
+        let sum: f32 = e.parts.iter().map(|p| p.contribution).sum();
+        assert!((sum - hit.score).abs() < 1e-5, "{sum} vs {}", hit.score);
+    }
+    // A stored document's vector is its own: the same scores either way.
+    let scores = |profile: &str| -> Vec<(String, f32)> {
+        engine
+            .match_id("N-battery", &options(profile))
+            .unwrap()
+            .into_iter()
+            .map(|h| (h.id, h.score))
+            .collect()
+    };
+    assert_eq!(scores("default-tech"), scores("no-feedback"));
 }
 
 #[test]

@@ -175,6 +175,10 @@ pub struct RankProfileSchema {
     candidates: Option<serde_json::Value>,
     freshness_half_life_days: Option<f32>,
     budget_tolerance: Option<f32>,
+    /// `{"docs": N, "weight": W}`: a free-text query's vector moves toward
+    /// the mean of its first N results' (weight W against its own), and the
+    /// match runs again; `docs` 0 (the default) is off.
+    feedback: Option<serde_json::Value>,
 }
 
 /// Metrics of a profile over judgments.

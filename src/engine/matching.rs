@@ -99,6 +99,9 @@ struct Query {
     /// Industry path (see [`f::industry_key`]).
     industry: Option<IndustryKey>,
     vector: Option<Vec<f32>>,
+    /// Free text read as a document, not a stored one: only such a query
+    /// is refined by feedback (see [`crate::rank::profile::Feedback`]).
+    free_text: bool,
 }
 
 /// One party of a pair: its document and its canonical certifications.
@@ -303,8 +306,8 @@ impl Engine {
         profile: &RankProfile,
         wanted: &[Feature],
     ) -> Result<Vec<Candidate>> {
-        let query = self.query_of(spec)?;
-        self.score_candidates(&query, profile, &Filters::default(), wanted)
+        let mut query = self.query_of(spec)?;
+        self.refined_candidates(&mut query, profile, &Filters::default(), wanted)
     }
 
     fn query_of(&self, spec: &QuerySpec) -> Result<Query> {
@@ -329,6 +332,7 @@ impl Engine {
                     terms,
                     certs,
                     vector,
+                    free_text: false,
                 })
             }
             QuerySpec::Text { text, target } => {
@@ -350,16 +354,17 @@ impl Engine {
                     terms,
                     certs,
                     vector,
+                    free_text: true,
                 })
             }
         }
     }
 
-    fn run_match(&self, query: Query, options: &MatchOptions) -> Result<Vec<MatchHit>> {
+    fn run_match(&self, mut query: Query, options: &MatchOptions) -> Result<Vec<MatchHit>> {
         let target = query.doc.kind.counterpart();
         let profile = self.resolve_profile(options.profile.as_deref(), target)?;
         let scored =
-            self.score_candidates(&query, &profile, &options.filters, &profile.features())?;
+            self.refined_candidates(&mut query, &profile, &options.filters, &profile.features())?;
         let results = rank(&profile, scored, options.k);
         let matched = self.matched_terms(&query, results.iter().map(|(_, c)| &*c.entry));
         Ok(results
@@ -411,6 +416,46 @@ impl Engine {
         ids.into_iter()
             .map(|t| self.catalog.term_names(t.into_iter()))
             .collect()
+    }
+
+    /// [`Engine::score_candidates`], and for a free-text query under a profile
+    /// with feedback, once more with the query's vector moved toward the mean
+    /// of its first results' vectors (Rocchio): q ← normalise(q + w · mean).
+    /// The first results are ranked by the same profile within the same
+    /// filters; those without a vector are passed over.
+    fn refined_candidates(
+        &self,
+        query: &mut Query,
+        profile: &RankProfile,
+        filters: &Filters,
+        wanted: &[Feature],
+    ) -> Result<Vec<Candidate>> {
+        let scored = self.score_candidates(query, profile, filters, wanted)?;
+        let feedback = profile.feedback;
+        let (Some(semantic), Some(vector)) = (self.semantic(), query.vector.as_mut()) else {
+            return Ok(scored);
+        };
+        if !query.free_text || feedback.docs == 0 || vector.iter().all(|x| *x == 0.0) {
+            return Ok(scored);
+        }
+        let target = query.doc.kind.counterpart();
+        let mut mean = vec![0.0f32; vector.len()];
+        let mut fed = 0usize;
+        for (_, candidate) in rank(profile, scored, feedback.docs) {
+            if let Some(theirs) = semantic.vectors.vector(target, &candidate.entry.doc.id) {
+                mean.iter_mut().zip(&theirs).for_each(|(m, x)| *m += x);
+                fed += 1;
+            }
+        }
+        if fed > 0 {
+            let scale = feedback.weight / fed as f32;
+            vector
+                .iter_mut()
+                .zip(&mean)
+                .for_each(|(q, m)| *q += scale * m);
+            crate::embed::normalize(vector);
+        }
+        self.score_candidates(query, profile, filters, wanted)
     }
 
     /// Candidates of the counterpart kind (BM25 ∪ ANN at the profile's depths,

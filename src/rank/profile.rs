@@ -81,6 +81,34 @@ impl Default for Candidates {
     }
 }
 
+/// Pseudo-relevance feedback for free-text queries (Rocchio, on vectors): the
+/// query's vector moves toward the mean vector of its first `docs` results,
+/// and the match runs again with it. A plain-language need ("大棚番茄苗长不好、
+/// 根容易烂") then reaches the results its best matches are close to, not only
+/// those close to its own everyday words. A stored document's own vector is
+/// never changed, so the pair scores of two stored documents stay the same
+/// whichever side asks.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Feedback {
+    /// How many of the first results feed back (0: off).
+    pub docs: usize,
+    /// Weight of their mean vector against the query's (1: equal).
+    pub weight: f32,
+}
+
+impl Default for Feedback {
+    fn default() -> Self {
+        Feedback {
+            docs: 0,
+            weight: 1.0,
+        }
+    }
+}
+
+/// Most results a profile may feed back.
+pub const MAX_FEEDBACK_DOCS: usize = 20;
+
 fn default_half_life() -> f32 {
     180.0
 }
@@ -130,6 +158,9 @@ pub struct RankProfile {
     /// Share over budget still tolerated by `budget_fit`.
     #[serde(default = "default_tolerance")]
     pub budget_tolerance: f32,
+    /// Feedback for free-text queries (off unless set).
+    #[serde(default)]
+    pub feedback: Feedback,
 }
 
 const SHIPPED: [(&str, &str); 4] = [
@@ -253,6 +284,19 @@ impl RankProfile {
         if !self.budget_tolerance.is_finite() || self.budget_tolerance < 0.0 {
             return Err(ValidationError::new("budget_tolerance", "must be ≥ 0"));
         }
+        if self.feedback.docs > MAX_FEEDBACK_DOCS {
+            return Err(ValidationError::new(
+                "feedback.docs",
+                format!("at most {MAX_FEEDBACK_DOCS}"),
+            ));
+        }
+        let weight = self.feedback.weight;
+        if !weight.is_finite() || !(0.0..=10.0).contains(&weight) {
+            return Err(ValidationError::new(
+                "feedback.weight",
+                "must be in [0, 10]",
+            ));
+        }
         Ok(())
     }
 }
@@ -280,5 +324,31 @@ mod tests {
         assert_eq!(p.validate().unwrap_err().field, "name");
         let json = r#"{"name":"x","demand_side":{"colour":1}}"#;
         assert!(serde_json::from_str::<RankProfile>(json).is_err());
+        let mut p = RankProfile::shipped().remove(0);
+        p.feedback.docs = MAX_FEEDBACK_DOCS + 1;
+        assert_eq!(p.validate().unwrap_err().field, "feedback.docs");
+        let mut p = RankProfile::shipped().remove(0);
+        p.feedback.weight = f32::NAN;
+        assert_eq!(p.validate().unwrap_err().field, "feedback.weight");
+    }
+
+    #[test]
+    fn feedback_is_off_unless_a_profile_sets_it() {
+        let json = r#"{"name":"x","demand_side":{"bm25":1}}"#;
+        let p: RankProfile = serde_json::from_str(json).expect("parses");
+        assert_eq!(p.feedback.docs, 0);
+        let shipped = RankProfile::shipped();
+        let docs = |name: &str| {
+            shipped
+                .iter()
+                .find(|p| p.name == name)
+                .unwrap()
+                .feedback
+                .docs
+        };
+        assert!(docs("default-tech") > 0);
+        // The baselines stay plain BM25 and plain vectors.
+        assert_eq!(docs("bm25-only"), 0);
+        assert_eq!(docs("vector-only"), 0);
     }
 }
