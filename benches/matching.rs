@@ -4,6 +4,8 @@
 //! achievements match; then a timed loop over 500 different query documents
 //! per direction prints p50/p99 of the market's default profile next to the
 //! BM25-only baseline profile, so the ratio is measured in the same run;
+//! then the needs' words as free text against the achievements, with
+//! `default-tech`'s feedback and without it (the cost of the second pass);
 //! last, matches per second on one thread and on every core.
 //!
 //! `DUIJIE_BENCH_MARKET=tech` (or `supply`) generates one market only: N
@@ -22,6 +24,7 @@
 use criterion::{criterion_group, Criterion};
 use duijie::engine::MatchOptions;
 use duijie::model::Kind;
+use duijie::store::ProfileOrigin;
 use duijie::Engine;
 use std::path::Path;
 use std::sync::OnceLock;
@@ -143,6 +146,63 @@ fn percentiles(ids: &[String], profile: &str) -> (f64, f64) {
     (micros[micros.len() / 2], micros[micros.len() * 99 / 100])
 }
 
+/// p50 and p99 in µs of matching each need's words (title and body) once as
+/// free text against the achievements with `profile`.
+fn text_percentiles(texts: &[String], profile: &str) -> (f64, f64) {
+    let f = fixture();
+    let opts = options(profile);
+    let mut micros: Vec<f64> = texts
+        .iter()
+        .map(|text| {
+            let started = Instant::now();
+            f.engine.match_text(text, Kind::Achievement, &opts).unwrap();
+            started.elapsed().as_secs_f64() * 1e6
+        })
+        .collect();
+    micros.sort_by(f64::total_cmp);
+    (micros[micros.len() / 2], micros[micros.len() * 99 / 100])
+}
+
+/// Free-text needs against the achievements, `default-tech` (which feeds
+/// back its first results) beside the same profile without feedback, when
+/// the need → achievements direction is measured.
+fn free_text() {
+    let f = fixture();
+    if !directions()
+        .iter()
+        .any(|(what, _, _)| what.starts_with("need"))
+    {
+        return;
+    }
+    let mut plain = f.engine.profile("default-tech").unwrap();
+    plain.name = "default-tech-no-feedback".into();
+    plain.feedback.docs = 0;
+    f.engine
+        .store()
+        .put_profile(plain, ProfileOrigin::Operator)
+        .unwrap();
+    let texts: Vec<String> = f
+        .needs
+        .iter()
+        .map(|id| {
+            let doc = f.engine.get(id).unwrap();
+            format!("{} {}", doc.title, doc.body)
+        })
+        .collect();
+    text_percentiles(&texts, "default-tech");
+    let (with50, with99) = text_percentiles(&texts, "default-tech");
+    let (without50, without99) = text_percentiles(&texts, "default-tech-no-feedback");
+    println!("need text → achievements, default-tech: p50 {with50:.0} µs, p99 {with99:.0} µs");
+    println!(
+        "need text → achievements, without feedback: p50 {without50:.0} µs, p99 {without99:.0} µs"
+    );
+    println!(
+        "need text → achievements, feedback / without: p50 {:.2}×, p99 {:.2}×",
+        with50 / without50,
+        with99 / without99
+    );
+}
+
 /// Matches per second over `ids` (each matched `rounds` times) on `threads`
 /// threads sharing the engine: the in-process ceiling of the HTTP service.
 fn throughput(ids: &[String], profile: &str, threads: usize, rounds: usize) -> f64 {
@@ -219,6 +279,7 @@ fn main() {
             hybrid99 / bm2599
         );
     }
+    free_text();
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     for (what, ids, profile) in directions() {
         let one = throughput(ids, profile, 1, 2);
