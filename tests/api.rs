@@ -995,6 +995,52 @@ fn search_has_snippets_and_facets_and_free_text_matches() {
     assert_eq!(m.body["kind"], "supplier");
     assert_eq!(match_ids(&m)[0], "S-diecast");
     assert!(m.body["results"][0]["explanation"]["parts"].is_array());
+    // What the text says besides its subject is read and weighed: the place
+    // (遵义, the supplier's city) and the certification it holds.
+    let hinted = call(
+        server,
+        "POST",
+        "/v1/match",
+        None,
+        Some(
+            r#"{"text":"遵义附近的铝合金压铸壳体配套厂家，要求ＩＡＴＦ１６９４９","kind":"supplier","k":3,"explain":true}"#,
+        ),
+    );
+    assert_eq!(hinted.status, 200, "{}", hinted.text);
+    assert_eq!(
+        hinted.body["understood"]["region"], "520300",
+        "{}",
+        hinted.text
+    );
+    assert_eq!(hinted.body["understood"]["certifications"][0], "IATF16949");
+    let part = |r: &Reply, feature: &str| -> f64 {
+        r.body["results"][0]["explanation"]["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["feature"] == feature)
+            .and_then(|p| p["value"].as_f64())
+            .unwrap_or_else(|| panic!("no {feature} in {}", r.text))
+    };
+    assert!(
+        m.body.get("understood").is_some(),
+        "IATF16949 was read: {}",
+        m.text
+    );
+    let plain = call(
+        server,
+        "POST",
+        "/v1/match",
+        None,
+        Some(r#"{"text":"铝合金压铸壳体配套厂家","kind":"supplier","k":3,"explain":true}"#),
+    );
+    assert!(plain.body.get("understood").is_none(), "{}", plain.text);
+    assert_eq!(match_ids(&hinted)[0], "S-diecast");
+    assert_eq!(match_ids(&plain)[0], "S-diecast");
+    assert_eq!(part(&hinted, "cert_fit"), 1.0, "{}", hinted.text);
+    // The same city weighs above the neutral value of a text without a place.
+    assert_eq!(part(&plain, "region_fit"), 0.5, "{}", plain.text);
+    assert!(part(&hinted, "region_fit") > 0.5, "{}", hinted.text);
     let explained = get(
         server,
         "/v1/requests/R-housing/matches?explain=true&k=2",

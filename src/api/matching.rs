@@ -4,7 +4,7 @@ use super::error::{ApiError, ApiResult, ErrorBody};
 use super::extract::{kind_param, kind_segment, Body, Caller, Params};
 use super::schema::{Collection, MatchHitSchema};
 use super::state::AppState;
-use crate::engine::{MatchHit, MatchOptions};
+use crate::engine::{MatchHit, MatchOptions, TextHints};
 use crate::model::{Kind, Maturity, ValidationError, ZjtxLevel, MAX_BODY_CHARS};
 use crate::rank::RankProfile;
 use crate::search::fulltext::Filters;
@@ -29,6 +29,10 @@ pub struct MatchResponse {
     pub kind: Kind,
     /// Rank profile used.
     pub profile: String,
+    /// What a free text said besides its subject (place, certifications,
+    /// budget), used as the query's fields; absent when nothing was read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub understood: Option<TextHints>,
     /// Best first.
     #[schema(value_type = Vec<MatchHitSchema>)]
     pub results: Vec<MatchHit>,
@@ -147,6 +151,7 @@ pub async fn of_document(
                 query: Some(doc.id),
                 kind: kind.counterpart(),
                 profile,
+                understood: None,
                 results,
             })
         })
@@ -195,10 +200,12 @@ pub async fn of_text(
                 explain: request.explain,
             };
             let results = engine.match_text(&request.text, kind, &options)?;
+            let understood = TextHints::read(&request.text);
             Ok(MatchResponse {
                 query: None,
                 kind,
                 profile,
+                understood: (!understood.is_empty()).then_some(understood),
                 results,
             })
         })

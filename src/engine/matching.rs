@@ -3,6 +3,7 @@
 //! the vector index, compute pair features in the fixed (demand, supply)
 //! orientation, apply the profile's constraints and scoring, and explain.
 
+use super::hints::TextHints;
 use super::Engine;
 use crate::error::{Error, Result};
 use crate::model::codes::{industries, IndustryKey, RegionTable};
@@ -341,7 +342,8 @@ impl Engine {
                         ValidationError::new("text", "is required and must not be empty").into(),
                     );
                 }
-                let doc = Document::new(target.counterpart(), text.as_str(), "");
+                let mut doc = Document::new(target.counterpart(), text.as_str(), "");
+                TextHints::read(text).apply(&mut doc);
                 let vector = match &semantic {
                     Some(s) => Some(s.embed_one(&crate::embed::embedding_text(&doc))?),
                     None => None,

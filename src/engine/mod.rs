@@ -6,10 +6,12 @@
 //! writes, so a crash between store and index loses nothing.
 
 mod gaps;
+mod hints;
 mod matching;
 mod semantic;
 
 pub use gaps::{GapDocument, GapGroup, GapReport, DEFAULT_GAP_THRESHOLD};
+pub use hints::TextHints;
 pub use matching::{rank, Candidate, MatchHit, MatchOptions, QuerySpec};
 pub use semantic::{Semantic, MODEL_FILE, PERSIST_EVERY, PERSIST_EVERY_ENV};
 

@@ -1,0 +1,335 @@
+//! What a free-text query says about the pair besides its subject: the place
+//! (贵州, 贵阳市, 花溪区), the certifications it names (IATF16949, ISO 9001)
+//! and a budget (预算30万, 50万元以内). A free-text query is read as a document
+//! of the counterpart kind; these hints fill that document's fields, so the
+//! two-sided features (`region_fit`, `cert_fit`, `budget_fit`) weigh the
+//! query as they weigh a stored document, instead of a neutral value.
+//!
+//! The reading is conservative: a place counts only by a name the region
+//! table holds once (吉林 is a province and a city, so only 吉林省 and 吉林市
+//! count), never a one-character name, and not inside a university's name
+//! (中山大学 is not in 中山市); places on different branches leave the region
+//! at what they share (贵州和四川 gives none). Certifications count only as
+//! the known schemes' names with their numbers; a budget only after 预算 or
+//! before 以内/以下/左右, in 万 (元).
+
+use crate::model::codes::{regions, RegionLevel, RegionTable};
+use crate::model::{Document, Kind};
+use crate::rank::features::normalize_cert;
+use crate::text::normalize;
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::LazyLock;
+use utoipa::ToSchema;
+
+/// Hints read from a free-text query.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, ToSchema)]
+pub struct TextHints {
+    /// Six-digit code of the most specific place named, if one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// Certifications named (IATF16949, CE认证), each once.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub certifications: Vec<String>,
+    /// Budget in 万元.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<f64>,
+}
+
+impl TextHints {
+    /// Reads the hints of `text`.
+    pub fn read(text: &str) -> TextHints {
+        let folded = normalize(text).text;
+        TextHints {
+            region: region_of(&folded),
+            certifications: certifications_of(&folded),
+            budget: budget_of(&folded),
+        }
+    }
+
+    /// True when nothing was read.
+    pub fn is_empty(&self) -> bool {
+        self == &TextHints::default()
+    }
+
+    /// Fills the fields of `doc` (a free-text query read as a document) that
+    /// its kind has: region for every kind, certifications for requests
+    /// (wanted, not mandatory) and suppliers (held), budget for needs.
+    pub fn apply(&self, doc: &mut Document) {
+        doc.region.clone_from(&self.region);
+        if matches!(doc.kind, Kind::Request | Kind::Supplier) {
+            doc.certifications.clone_from(&self.certifications);
+        }
+        if doc.kind == Kind::Need {
+            doc.budget = self.budget;
+        }
+    }
+}
+
+/// Names that identify one division: full names of two characters or more,
+/// and provinces' and cities' names without 省/市/自治区, when the table
+/// holds the name once.
+fn place_names() -> &'static HashMap<String, String> {
+    static NAMES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
+        let mut seen: HashMap<String, Vec<String>> = HashMap::new();
+        for region in regions().iter() {
+            let mut names = vec![region.name.clone()];
+            if region.level != RegionLevel::County {
+                if let Some(short) = short_name(&region.name) {
+                    names.push(short);
+                }
+            }
+            for name in names {
+                if name.chars().count() >= 2 {
+                    let codes = seen.entry(name).or_default();
+                    if !codes.contains(&region.code) {
+                        codes.push(region.code.clone());
+                    }
+                }
+            }
+        }
+        seen.into_iter()
+            .filter(|(_, codes)| codes.len() == 1)
+            .map(|(name, mut codes)| (name, codes.remove(0)))
+            .collect()
+    });
+    &NAMES
+}
+
+/// 贵州省 → 贵州, 贵阳市 → 贵阳, 广西壮族自治区 → 广西; `None` when nothing
+/// of two characters or more would be left.
+fn short_name(name: &str) -> Option<String> {
+    const SUFFIXES: [&str; 7] = [
+        "壮族自治区",
+        "回族自治区",
+        "维吾尔自治区",
+        "特别行政区",
+        "自治区",
+        "省",
+        "市",
+    ];
+    let stem = SUFFIXES.iter().find_map(|s| name.strip_suffix(s))?;
+    (stem.chars().count() >= 2).then(|| stem.to_string())
+}
+
+/// Words after a place name that make it part of another name.
+const NOT_A_PLACE_AFTER: [&str; 4] = ["大学", "学院", "职业", "师范"];
+
+/// The most specific division the text names; places on different branches
+/// leave what they share.
+fn region_of(text: &str) -> Option<String> {
+    let names = place_names();
+    let longest = names.keys().map(|n| n.len()).max().unwrap_or(0);
+    let mut found: Vec<&str> = Vec::new();
+    let mut at = 0;
+    while at < text.len() {
+        let matched = (1..=longest.min(text.len() - at))
+            .rev()
+            .filter(|n| text.is_char_boundary(at + n))
+            .find_map(|n| {
+                let name = &text[at..at + n];
+                names.get(name).map(|code| (n, code.as_str()))
+            });
+        match matched {
+            Some((n, code)) => {
+                let rest = &text[at + n..];
+                if !NOT_A_PLACE_AFTER.iter().any(|w| rest.starts_with(w)) {
+                    found.push(code);
+                }
+                at += n;
+            }
+            None => at += text[at..].chars().next().map_or(1, char::len_utf8),
+        }
+    }
+    // The common path of every place named, then its most specific step.
+    let paths: Vec<Vec<String>> = found.iter().map(|c| RegionTable::path(c)).collect();
+    let first = paths.first()?;
+    let shared = first
+        .iter()
+        .enumerate()
+        .take_while(|(i, step)| paths.iter().all(|p| p.get(*i) == Some(step)))
+        .count();
+    // The most specific place named, when all lie on one branch.
+    let deepest = paths.iter().max_by_key(|p| p.len())?;
+    let on_one_branch = paths.iter().all(|p| deepest.starts_with(p));
+    let prefix = if on_one_branch {
+        deepest.last()?
+    } else {
+        first.get(shared.checked_sub(1)?)?
+    };
+    regions().normalize(prefix)
+}
+
+/// Certification schemes named with their numbers (letters and digits run
+/// together after folding: `iso 9001` → `iso9001`), and those known by name.
+fn certifications_of(text: &str) -> Vec<String> {
+    const NUMBERED: [&str; 4] = ["iso", "iatf", "as", "gjb"];
+    const NAMED: [&str; 7] = [
+        "nadcap",
+        "haccp",
+        "gmp",
+        "ce认证",
+        "ccc认证",
+        "3c认证",
+        "ul认证",
+    ];
+    let squeezed: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let mut found: Vec<String> = Vec::new();
+    let mut push = |name: String| {
+        let canonical = normalize_cert(&name);
+        if !found.iter().any(|f| normalize_cert(f) == canonical) {
+            found.push(name);
+        }
+    };
+    for (at, _) in squeezed.char_indices() {
+        let rest = &squeezed[at..];
+        let starts_word = squeezed[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_ascii_alphanumeric());
+        if !starts_word {
+            continue;
+        }
+        for scheme in NUMBERED {
+            if let Some(after) = rest.strip_prefix(scheme) {
+                let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+                if (4..=5).contains(&digits.len()) {
+                    // A revision letter (AS9100D, GJB9001C) stays with the number.
+                    let revision = after[digits.len()..]
+                        .chars()
+                        .next()
+                        .filter(|c| c.is_ascii_lowercase() && *c <= 'd')
+                        .filter(|_| {
+                            after[digits.len() + 1..]
+                                .chars()
+                                .next()
+                                .is_none_or(|c| !c.is_ascii_alphanumeric())
+                        });
+                    let mut name = format!("{scheme}{digits}");
+                    name.extend(revision);
+                    push(name.to_uppercase());
+                }
+            }
+        }
+        for name in NAMED {
+            if rest.starts_with(name) {
+                push(name.to_uppercase());
+            }
+        }
+    }
+    found
+}
+
+/// A budget in 万元: the number after 预算 (预算30万, 预算：50万元), or before
+/// 万…以内/以下/左右 (50万元以内).
+fn budget_of(text: &str) -> Option<f64> {
+    let chars: Vec<char> = text.chars().collect();
+    let number_at = |from: usize| -> Option<(f64, usize)> {
+        let digits: String = chars[from..]
+            .iter()
+            .take_while(|c| c.is_ascii_digit() || **c == '.')
+            .collect();
+        let value: f64 = digits.parse().ok()?;
+        Some((value, from + digits.chars().count()))
+    };
+    for start in 0..chars.len() {
+        let starts_number = chars[start].is_ascii_digit()
+            && (start == 0 || !(chars[start - 1].is_ascii_digit() || chars[start - 1] == '.'));
+        if !starts_number {
+            continue;
+        }
+        let Some((value, end)) = number_at(start) else {
+            continue;
+        };
+        let after: String = chars[end..].iter().take(6).collect();
+        let Some(unit_rest) = after.strip_prefix('万') else {
+            continue;
+        };
+        let before: String = chars[start.saturating_sub(4)..start].iter().collect();
+        let unit_rest = unit_rest.strip_prefix('元').unwrap_or(unit_rest);
+        let after_budget_word = before.contains("预算") || before.contains("经费");
+        let bounded = ["以内", "以下", "左右"]
+            .iter()
+            .any(|w| unit_rest.starts_with(w));
+        if (after_budget_word || bounded) && value > 0.0 && value.is_finite() {
+            return Some(value);
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region(text: &str) -> Option<String> {
+        TextHints::read(text).region
+    }
+
+    #[test]
+    fn places_by_full_or_short_name_the_most_specific_on_one_branch() {
+        assert_eq!(region("找贵州的注塑件供应商").as_deref(), Some("520000"));
+        assert_eq!(region("贵阳附近的压铸厂").as_deref(), Some("520100"));
+        assert_eq!(
+            region("贵州省贵阳市花溪区的企业").as_deref(),
+            Some("520111")
+        );
+        // Two provinces: nothing they share.
+        assert_eq!(region("贵州或四川的供应商"), None);
+        // Two cities of one province: the province.
+        assert_eq!(region("贵阳、遵义都可以").as_deref(), Some("520000"));
+    }
+
+    #[test]
+    fn ambiguous_one_character_and_university_names_are_not_places() {
+        // 吉林 is a province and a city.
+        assert_eq!(region("吉林的供应商"), None);
+        assert_eq!(region("吉林市的供应商").as_deref(), Some("220200"));
+        // 县 is a county's whole name; one character is not enough.
+        assert_eq!(region("县里想发展乡村旅游"), None);
+        assert_eq!(region("和中山大学合作过"), None);
+        assert_eq!(region("大棚番茄连作障碍"), None);
+    }
+
+    #[test]
+    fn certifications_by_scheme_and_number() {
+        let certs =
+            TextHints::read("需通过ＩＡＴＦ１６９４９和ISO 9001认证，最好有AS9100D").certifications;
+        assert_eq!(certs, ["IATF16949", "ISO9001", "AS9100D"]);
+        assert_eq!(
+            TextHints::read("有HACCP和CE认证的食品机械").certifications,
+            ["HACCP", "CE认证"]
+        );
+        // A model number is not a certification.
+        assert!(TextHints::read("采购ABC90012型号")
+            .certifications
+            .is_empty());
+        assert!(TextHints::read("iso").certifications.is_empty());
+    }
+
+    #[test]
+    fn budgets_after_the_word_or_before_a_bound() {
+        assert_eq!(TextHints::read("预算30万，想找保鲜技术").budget, Some(30.0));
+        assert_eq!(TextHints::read("总投入控制在50万元以内").budget, Some(50.0));
+        assert_eq!(TextHints::read("经费：12.5万").budget, Some(12.5));
+        // A quantity is not a budget.
+        assert_eq!(TextHints::read("年产10万件").budget, None);
+        assert_eq!(TextHints::read("亩产提高").budget, None);
+    }
+
+    #[test]
+    fn hints_fill_only_the_fields_of_the_query_kind() {
+        let hints = TextHints::read("贵阳，预算30万，需IATF16949");
+        let mut need = Document::new(Kind::Need, "x", "");
+        hints.apply(&mut need);
+        assert_eq!(need.region.as_deref(), Some("520100"));
+        assert_eq!(need.budget, Some(30.0));
+        assert!(need.certifications.is_empty());
+        let mut request = Document::new(Kind::Request, "x", "");
+        hints.apply(&mut request);
+        assert_eq!(request.certifications, ["IATF16949"]);
+        assert!(!request.certs_mandatory);
+        assert_eq!(request.budget, None);
+        assert!(TextHints::read("大棚番茄连作障碍").is_empty());
+    }
+}
