@@ -122,7 +122,14 @@ fn web_console_end_to_end_in_headless_chromium() {
         "console.spec.mjs failed ({status}); see its output above and {}",
         shots.display()
     );
-    for name in ["search", "post-error", "matches", "operator", "gaps"] {
+    for name in [
+        "search",
+        "post-error",
+        "matches",
+        "free-text-match",
+        "operator",
+        "gaps",
+    ] {
         assert!(
             shots.join(format!("{name}.png")).exists(),
             "no screenshot {name}.png"

@@ -19,6 +19,7 @@ use crate::rank::features::normalize_cert;
 use crate::text::normalize;
 use serde::Serialize;
 use std::collections::HashMap;
+use std::ops::Range;
 use std::sync::LazyLock;
 use utoipa::ToSchema;
 
@@ -39,12 +40,42 @@ pub struct TextHints {
 impl TextHints {
     /// Reads the hints of `text`.
     pub fn read(text: &str) -> TextHints {
+        TextHints::read_with_subject(text).0
+    }
+
+    /// The hints of `text` and its subject: the text (folded as analysis
+    /// folds it) without the places and the budget read, which the
+    /// structured features weigh, so that they do not also match as words
+    /// (贵阳 would find every paper of a Guiyang university). Certifications
+    /// stay: a supplier's text names them too. The whole text when nothing
+    /// else would be left.
+    pub fn read_with_subject(text: &str) -> (TextHints, String) {
         let folded = normalize(text).text;
-        TextHints {
-            region: region_of(&folded),
+        let (region, mut spans) = region_of(&folded);
+        let budget = budget_of(&folded).map(|(value, span)| {
+            spans.push(span);
+            value
+        });
+        let hints = TextHints {
+            region,
             certifications: certifications_of(&folded),
-            budget: budget_of(&folded),
+            budget,
+        };
+        spans.sort_by_key(|span| span.start);
+        let mut subject = String::with_capacity(folded.len());
+        let mut at = 0;
+        for span in spans {
+            if span.start >= at {
+                subject.push_str(&folded[at..span.start]);
+                subject.push(' ');
+                at = span.end;
+            }
         }
+        subject.push_str(&folded[at..]);
+        if !subject.chars().any(char::is_alphanumeric) {
+            return (hints, folded);
+        }
+        (hints, subject)
     }
 
     /// True when nothing was read.
@@ -115,12 +146,13 @@ fn short_name(name: &str) -> Option<String> {
 /// Words after a place name that make it part of another name.
 const NOT_A_PLACE_AFTER: [&str; 4] = ["大学", "学院", "职业", "师范"];
 
-/// The most specific division the text names; places on different branches
-/// leave what they share.
-fn region_of(text: &str) -> Option<String> {
+/// The most specific division the text names (places on different branches
+/// leave what they share), and where the places are named.
+fn region_of(text: &str) -> (Option<String>, Vec<Range<usize>>) {
     let names = place_names();
     let longest = names.keys().map(|n| n.len()).max().unwrap_or(0);
     let mut found: Vec<&str> = Vec::new();
+    let mut spans: Vec<Range<usize>> = Vec::new();
     let mut at = 0;
     while at < text.len() {
         let matched = (1..=longest.min(text.len() - at))
@@ -135,14 +167,20 @@ fn region_of(text: &str) -> Option<String> {
                 let rest = &text[at + n..];
                 if !NOT_A_PLACE_AFTER.iter().any(|w| rest.starts_with(w)) {
                     found.push(code);
+                    spans.push(at..at + n);
                 }
                 at += n;
             }
             None => at += text[at..].chars().next().map_or(1, char::len_utf8),
         }
     }
-    // The common path of every place named, then its most specific step.
-    let paths: Vec<Vec<String>> = found.iter().map(|c| RegionTable::path(c)).collect();
+    (common_region(&found), spans)
+}
+
+/// The most specific of `codes` when all lie on one branch, else the most
+/// specific division they all lie in.
+fn common_region(codes: &[&str]) -> Option<String> {
+    let paths: Vec<Vec<String>> = codes.iter().map(|c| RegionTable::path(c)).collect();
     let first = paths.first()?;
     let shared = first
         .iter()
@@ -221,8 +259,8 @@ fn certifications_of(text: &str) -> Vec<String> {
 }
 
 /// A budget in 万元: the number after 预算 (预算30万, 预算：50万元), or before
-/// 万…以内/以下/左右 (50万元以内).
-fn budget_of(text: &str) -> Option<f64> {
+/// 万…以内/以下/左右 (50万元以内); with the bytes of the phrase.
+fn budget_of(text: &str) -> Option<(f64, Range<usize>)> {
     let chars: Vec<char> = text.chars().collect();
     let number_at = |from: usize| -> Option<(f64, usize)> {
         let digits: String = chars[from..]
@@ -247,12 +285,20 @@ fn budget_of(text: &str) -> Option<f64> {
         };
         let before: String = chars[start.saturating_sub(4)..start].iter().collect();
         let unit_rest = unit_rest.strip_prefix('元').unwrap_or(unit_rest);
-        let after_budget_word = before.contains("预算") || before.contains("经费");
-        let bounded = ["以内", "以下", "左右"]
+        let word_at = ["预算", "经费"]
             .iter()
-            .any(|w| unit_rest.starts_with(w));
-        if (after_budget_word || bounded) && value > 0.0 && value.is_finite() {
-            return Some(value);
+            .filter_map(|w| before.rfind(w))
+            .max()
+            .map(|byte| start.saturating_sub(4) + before[..byte].chars().count());
+        let bound = ["以内", "以下", "左右"]
+            .iter()
+            .find(|w| unit_rest.starts_with(**w));
+        if (word_at.is_some() || bound.is_some()) && value > 0.0 && value.is_finite() {
+            // 万, 元 when written, and the bound.
+            let unit = 1 + usize::from(after[3..].starts_with('元'));
+            let end = end + unit + bound.map_or(0, |w| w.chars().count());
+            let byte = |i: usize| chars[..i].iter().map(|c| c.len_utf8()).sum::<usize>();
+            return Some((value, byte(word_at.unwrap_or(start))..byte(end)));
         }
     }
     None
@@ -315,6 +361,22 @@ mod tests {
         // A quantity is not a budget.
         assert_eq!(TextHints::read("年产10万件").budget, None);
         assert_eq!(TextHints::read("亩产提高").budget, None);
+    }
+
+    #[test]
+    fn the_subject_is_the_text_without_its_places_and_budget() {
+        let subject = |text: &str| TextHints::read_with_subject(text).1;
+        assert_eq!(
+            subject("我们在贵阳做锂电池，预算30万元，要求IATF16949"),
+            "我们在 做锂电池, ,要求iatf16949"
+        );
+        assert_eq!(subject("总投入控制在50万元以内。"), "总投入控制在 。");
+        assert_eq!(
+            subject("和中山大学合作的保鲜技术"),
+            "和中山大学合作的保鲜技术"
+        );
+        // Nothing but a place: the text stays whole.
+        assert_eq!(subject("贵阳"), "贵阳");
     }
 
     #[test]

@@ -342,8 +342,10 @@ impl Engine {
                         ValidationError::new("text", "is required and must not be empty").into(),
                     );
                 }
-                let mut doc = Document::new(target.counterpart(), text.as_str(), "");
-                TextHints::read(text).apply(&mut doc);
+                // The place and budget it names are weighed as fields, not words.
+                let (hints, subject) = TextHints::read_with_subject(text);
+                let mut doc = Document::new(target.counterpart(), subject, "");
+                hints.apply(&mut doc);
                 let vector = match &semantic {
                     Some(s) => Some(s.embed_one(&crate::embed::embedding_text(&doc))?),
                     None => None,

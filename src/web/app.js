@@ -1,5 +1,5 @@
 // duijie web console: a hash-routed single page over the /v1 API.
-// Pages: #/search, #/post (#/post?kind=…&edit=ID edits), #/doc/{kind}/{id}, #/ops, #/gaps.
+// Pages: #/search, #/match (free text), #/post (#/post?kind=…&edit=ID edits), #/doc/{kind}/{id}, #/ops, #/gaps.
 // The API key lives in sessionStorage only; it never appears in a URL.
 'use strict';
 
@@ -160,6 +160,7 @@ async function render() {
     else if (page === 'doc') await pageDoc(main, parts[1], parts[2], params, alive);
     else if (page === 'ops') await pageOps(main, params, alive);
     else if (page === 'gaps') await pageGaps(main, params, alive);
+    else if (page === 'match') await pageMatch(main, params, alive);
     else await pageSearch(main, params, alive);
   } catch (e) {
     if (alive()) main.append(notice(errText(e)));
@@ -509,9 +510,15 @@ async function pageDoc(main, kind, id, p, alive) {
     }
   }
   if (!alive()) return;
-  if (!data.results.length) { list.replaceChildren(h('p', { class: 'empty' }, '暂无匹配结果。')); return; }
+  list.replaceChildren(...matchList(data));
+}
+
+/// The results of a match (a document's or a free text's), each with its
+/// explanation on demand.
+function matchList(data) {
+  if (!data.results.length) return [h('p', { class: 'empty' }, '暂无匹配结果。')];
   const top = Math.max(...data.results.map((r) => r.score), 1e-9);
-  list.replaceChildren(h('p', { class: 'muted' }, `排序方案：${data.profile}`), ...data.results.map((r, i) => {
+  return [h('p', { class: 'muted' }, `排序方案：${data.profile}`), ...data.results.map((r, i) => {
     const terms = (r.explanation && r.explanation.matched_terms) || [];
     const detail = h('div', { class: 'detail', hidden: true });
     const toggle = h('button', { class: 'link why', 'aria-expanded': 'false', onclick: async () => {
@@ -534,7 +541,36 @@ async function pageDoc(main, kind, id, p, alive) {
       h('div', { class: 'meta' }, r.region ? h('span', null, regionName(r.region)) : null, r.industry ? h('span', null, industryName(r.industry)) : null,
         terms.length ? h('span', { class: 'terms' }, terms.slice(0, 6).map((t) => h('mark', null, t))) : null, toggle),
       detail);
-  }));
+  })];
+}
+
+// ---------- 智能匹配 ----------
+async function pageMatch(main, p, alive) {
+  const kind = KINDS[p.get('kind')] ? p.get('kind') : 'achievement';
+  const text = (p.get('text') || '').trim();
+  const input = h('textarea', { id: 'match-text', rows: 3, 'aria-label': '需求描述',
+    placeholder: '用一段话描述，如：我们在贵阳做铝合金压铸，要找有IATF16949认证的配套厂家' });
+  input.value = text;
+  const kindSel = h('select', { id: 'match-kind', 'aria-label': '匹配对象' },
+    Object.entries(KINDS).map(([k, v]) => h('option', { value: k, selected: k === kind }, v.label)));
+  main.append(h('form', { class: 'card match-form', onsubmit: (e) => {
+    e.preventDefault();
+    location.hash = '#/match?' + qs({ kind: kindSel.value, text: input.value.trim() });
+  } }, input, h('div', { class: 'row' }, h('label', { class: 'inline' }, '找 ', kindSel),
+    h('button', { type: 'submit', class: 'primary' }, '智能匹配'))));
+  if (!text) return;
+  const list = h('section', { class: 'matches' }, h('p', { class: 'muted' }, '正在匹配…'));
+  main.append(list);
+  const data = await api('POST', '/v1/match', { text, kind, k: 10, explain: true });
+  await codesReady;
+  if (!alive()) return;
+  const u = data.understood;
+  const read = u ? [
+    u.region ? h('span', { class: 'chip' }, '地区：' + regionName(u.region)) : null,
+    ...(u.certifications || []).map((c) => h('span', { class: 'chip' }, '资质：' + c)),
+    u.budget != null ? h('span', { class: 'chip' }, `预算：${u.budget} 万元`) : null,
+  ].filter(Boolean) : [];
+  list.replaceChildren(...(read.length ? [h('p', { id: 'understood' }, '已识别 ', ...read)] : []), ...matchList(data));
 }
 
 // ---------- 运营 ----------

@@ -191,6 +191,23 @@ try {
     await shot('matches');
   });
 
+  await step('free-text match: a need in plain words, what it named read back, explained results', async () => {
+    await page.locator('#nav a[data-page="match"]').click();
+    await page.locator('#match-text').fill('我们在贵阳做锂电池，想提高正极材料的循环寿命，预算30万');
+    await page.locator('#match-kind').selectOption('achievement');
+    await page.locator('.match-form button[type="submit"]').click();
+    await page.locator('.match').first().waitFor();
+    const read = await page.locator('#understood .chip').allTextContents();
+    assert.ok(read.some((t) => t.includes('贵阳')), 'the place was not read back: ' + read);
+    assert.ok(read.some((t) => t.includes('30')), 'the budget was not read back: ' + read);
+    assert.ok((await page.locator('.match mark').count()) > 0, 'no matched term highlighted');
+    assert.equal(decodeURIComponent(await page.evaluate(() => location.hash)).startsWith('#/match?'), true);
+    await page.locator('.match .why').first().click();
+    const features = await page.locator('.match .explain table').first().locator('tbody tr').evaluateAll((trs) => trs.map((t) => t.dataset.feature));
+    assert.ok(features.includes('region_fit') && features.includes('budget_fit'), 'no two-sided fit in ' + features);
+    await shot('free-text-match');
+  });
+
   await step('edit and delete: the SME edits its need in the form it posted with, then deletes it', async () => {
     await page.goto(`${BASE}/#/doc/need/${encodeURIComponent(needId)}`);
     await page.locator('#edit-doc').click();
