@@ -280,6 +280,9 @@ mod tests {
     fn stop_words_are_dropped() {
         let q = query("我公司需求锂电池技术");
         assert_eq!(q, vec!["锂电池"]);
+        // An owner's everyday filler (做, 找, 用, 这边, 好几年) is not a subject.
+        let q = query("我们这边做锂电池好几年了，想找用在电池上的正极材料");
+        assert_eq!(q, vec!["锂电池", "电池", "正极材料"]);
         let i = words("贵州某某有限公司", Mode::Index);
         assert!(!i.contains(&"有限公司".to_string()), "{i:?}");
         assert!(!i.contains(&"公司".to_string()), "{i:?}");
