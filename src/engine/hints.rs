@@ -16,9 +16,9 @@
 use crate::model::codes::{regions, RegionLevel, RegionTable};
 use crate::model::{Document, Kind};
 use crate::rank::features::normalize_cert;
-use crate::text::normalize;
+use crate::text::{normalize, Analyzer, Mode};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 use std::sync::LazyLock;
 use utoipa::ToSchema;
@@ -97,22 +97,29 @@ impl TextHints {
     }
 }
 
-/// Names that identify one division: full names of two characters or more,
-/// and provinces' and cities' names without 省/市/自治区, when the table
-/// holds the name once.
-fn place_names() -> &'static HashMap<String, String> {
-    static NAMES: LazyLock<HashMap<String, String>> = LazyLock::new(|| {
-        let mut seen: HashMap<String, Vec<String>> = HashMap::new();
+/// Names that identify one division, each with whether it is a short name
+/// (贵阳 for 贵阳市): full names of two characters or more (three for a
+/// county: 矿区, 城区 are words too), and provinces' and cities' names without
+/// 省/市/自治区, when the table holds the name once.
+fn place_names() -> &'static HashMap<String, (String, bool)> {
+    static NAMES: LazyLock<HashMap<String, (String, bool)>> = LazyLock::new(|| {
+        let mut seen: HashMap<String, (Vec<String>, bool)> = HashMap::new();
         for region in regions().iter() {
-            let mut names = vec![region.name.clone()];
+            let shortest = if region.level == RegionLevel::County {
+                3
+            } else {
+                2
+            };
+            let mut names = vec![(region.name.clone(), false)];
             if region.level != RegionLevel::County {
                 if let Some(short) = short_name(&region.name) {
-                    names.push(short);
+                    names.push((short, true));
                 }
             }
-            for name in names {
-                if name.chars().count() >= 2 {
-                    let codes = seen.entry(name).or_default();
+            for (name, short) in names {
+                if name.chars().count() >= shortest {
+                    let (codes, is_short) = seen.entry(name).or_default();
+                    *is_short |= short;
                     if !codes.contains(&region.code) {
                         codes.push(region.code.clone());
                     }
@@ -120,8 +127,8 @@ fn place_names() -> &'static HashMap<String, String> {
             }
         }
         seen.into_iter()
-            .filter(|(_, codes)| codes.len() == 1)
-            .map(|(name, mut codes)| (name, codes.remove(0)))
+            .filter(|(_, (codes, _))| codes.len() == 1)
+            .map(|(name, (mut codes, short))| (name, (codes.remove(0), short)))
             .collect()
     });
     &NAMES
@@ -150,6 +157,13 @@ const NOT_A_PLACE_AFTER: [&str; 4] = ["大学", "学院", "职业", "师范"];
 /// leave what they share), and where the places are named.
 fn region_of(text: &str) -> (Option<String>, Vec<Range<usize>>) {
     let names = place_names();
+    // A short name counts only as a word of its own: 通化 is not read in
+    // 普通化学, nor 三明 in 三明治.
+    let words: HashSet<(usize, usize)> = Analyzer::shared()
+        .analyze(text, Mode::Query)
+        .into_iter()
+        .map(|t| (t.from, t.to))
+        .collect();
     let longest = names.keys().map(|n| n.len()).max().unwrap_or(0);
     let mut found: Vec<&str> = Vec::new();
     let mut spans: Vec<Range<usize>> = Vec::new();
@@ -160,12 +174,15 @@ fn region_of(text: &str) -> (Option<String>, Vec<Range<usize>>) {
             .filter(|n| text.is_char_boundary(at + n))
             .find_map(|n| {
                 let name = &text[at..at + n];
-                names.get(name).map(|code| (n, code.as_str()))
+                names
+                    .get(name)
+                    .map(|(code, short)| (n, code.as_str(), *short))
             });
         match matched {
-            Some((n, code)) => {
+            Some((n, code, short)) => {
                 let rest = &text[at + n..];
-                if !NOT_A_PLACE_AFTER.iter().any(|w| rest.starts_with(w)) {
+                let a_word = !short || words.contains(&(at, at + n));
+                if a_word && !NOT_A_PLACE_AFTER.iter().any(|w| rest.starts_with(w)) {
                     found.push(code);
                     spans.push(at..at + n);
                 }
@@ -334,6 +351,11 @@ mod tests {
         // 县 is a county's whole name; one character is not enough.
         assert_eq!(region("县里想发展乡村旅游"), None);
         assert_eq!(region("和中山大学合作过"), None);
+        // A city's short name inside another word is not the city.
+        assert_eq!(region("普通化学实验"), None);
+        assert_eq!(region("三明治生产线"), None);
+        assert_eq!(region("矿区废水处理"), None);
+        assert_eq!(region("通化的企业").as_deref(), Some("220500"));
         assert_eq!(region("大棚番茄连作障碍"), None);
     }
 
