@@ -422,11 +422,13 @@ impl Engine {
             .collect()
     }
 
-    /// [`Engine::score_candidates`], and for a free-text query under a profile
-    /// with feedback, once more with the query's vector moved toward the mean
-    /// of its first results' vectors (Rocchio): q ← normalise(q + w · mean).
-    /// The first results are ranked by the same profile within the same
-    /// filters; those without a vector are passed over.
+    /// The scored candidates of a query (open documents unless `filters`
+    /// say otherwise), and for a free-text query under a profile with
+    /// feedback, scored once more with the query's vector moved toward the
+    /// mean of its first results' vectors (Rocchio): q ← normalise(q + w ·
+    /// mean). The first results are ranked by the same profile within the
+    /// same filters; those without a vector are passed over. The second pass
+    /// reuses the first's BM25 candidates, as the words have not changed.
     fn refined_candidates(
         &self,
         query: &mut Query,
@@ -434,7 +436,10 @@ impl Engine {
         filters: &Filters,
         wanted: &[Feature],
     ) -> Result<Vec<Candidate>> {
-        let scored = self.score_candidates(query, profile, filters, wanted)?;
+        let mut filters = filters.clone();
+        filters.status = Some(filters.status.unwrap_or(Status::Open));
+        let lexical = self.lexical_candidates(query, profile, &filters)?;
+        let scored = self.score_candidates(query, profile, &filters, wanted, &lexical)?;
         let feedback = profile.feedback;
         let (Some(semantic), Some(vector)) = (self.semantic(), query.vector.as_mut()) else {
             return Ok(scored);
@@ -459,45 +464,55 @@ impl Engine {
                 .for_each(|(q, m)| *q += scale * m);
             crate::embed::normalize(vector);
         }
-        self.score_candidates(query, profile, filters, wanted)
+        self.score_candidates(query, profile, &filters, wanted, &lexical)
     }
 
-    /// Candidates of the counterpart kind (BM25 ∪ ANN at the profile's depths,
-    /// within `filters`), with the `wanted` features of each pair, minus those
-    /// failing the profile's constraints.
+    /// Ids of the BM25 candidates of the counterpart kind: the query's most
+    /// telling words (weight × idf among the targets) at the profile's depth,
+    /// within `filters` (their status already set).
+    fn lexical_candidates(
+        &self,
+        query: &Query,
+        profile: &RankProfile,
+        filters: &Filters,
+    ) -> Result<Vec<String>> {
+        if profile.candidates.bm25 == 0 {
+            return Ok(Vec::new());
+        }
+        let target = query.doc.kind.counterpart();
+        let mut weighted: Vec<(u32, f32)> = self.catalog.with_bm25(target, |bm25| {
+            query
+                .terms
+                .query_terms
+                .iter()
+                .map(|(t, w)| (*t, w * bm25.idf(*t)))
+                .collect()
+        });
+        weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        let words = self
+            .catalog
+            .term_names(weighted.iter().take(MAX_QUERY_TERMS).map(|(t, _)| *t));
+        let found = self
+            .fulltext
+            .candidates(target, &words, filters, profile.candidates.bm25)?;
+        Ok(found.into_iter().map(|(id, _)| id).collect())
+    }
+
+    /// Candidates of the counterpart kind (the `lexical` ones ∪ ANN at the
+    /// profile's depth, within `filters`, their status already set), with the
+    /// `wanted` features of each pair, minus those failing the profile's
+    /// constraints.
     fn score_candidates(
         &self,
         query: &Query,
         profile: &RankProfile,
         filters: &Filters,
         wanted: &[Feature],
+        lexical: &[String],
     ) -> Result<Vec<Candidate>> {
         let target = query.doc.kind.counterpart();
         let now = Utc::now();
         let today = now.date_naive();
-        let mut filters = filters.clone();
-        filters.status = Some(filters.status.unwrap_or(Status::Open));
-
-        let mut lexical: Vec<String> = Vec::new();
-        if profile.candidates.bm25 > 0 {
-            // The query's most telling words: weight × idf among the targets.
-            let mut weighted: Vec<(u32, f32)> = self.catalog.with_bm25(target, |bm25| {
-                query
-                    .terms
-                    .query_terms
-                    .iter()
-                    .map(|(t, w)| (*t, w * bm25.idf(*t)))
-                    .collect()
-            });
-            weighted.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            let words = self
-                .catalog
-                .term_names(weighted.iter().take(MAX_QUERY_TERMS).map(|(t, _)| *t));
-            let found =
-                self.fulltext
-                    .candidates(target, &words, &filters, profile.candidates.bm25)?;
-            lexical.extend(found.into_iter().map(|(id, _)| id));
-        }
         let semantic = self.semantic();
         // ANN candidates with their cosines, which need not be computed again.
         let mut ann: Vec<(String, f32)> = Vec::new();
@@ -530,7 +545,7 @@ impl Engine {
             .catalog
             .get_many(target, &unique)
             .into_iter()
-            .filter(|entry| within_filters(&entry.doc, &filters, today))
+            .filter(|entry| within_filters(&entry.doc, filters, today))
             .collect();
         let cosines: Vec<Option<f32>> = match (&semantic, &query.vector) {
             (Some(semantic), Some(vector)) => {
