@@ -2,9 +2,11 @@
 //! and validation (arbitrary Unicode, control characters, huge strings,
 //! invalid codes, wrong types, unknown fields, deep nesting), normalisation
 //! and tokenisation (offsets on character boundaries that map back to the
-//! term, ordinal positions), and query parsing. Nothing may panic; every
+//! term, ordinal positions), query parsing, and the hints read from free
+//! text (place, certifications, budget). Nothing may panic; every
 //! refusal names a field.
 
+use duijie::engine::TextHints;
 use duijie::model::{parse_document, Document};
 use duijie::search::fulltext::{search_query, Filters};
 use duijie::search::query::parse_query;
@@ -435,6 +437,31 @@ proptest! {
             previous = original;
         }
         prop_assert_eq!(n.original_offset(n.text.len()), text.len());
+    }
+
+    #[test]
+    fn free_text_hints_read_without_panicking(text in prop_oneof![
+        3 => tricky_string(120),
+        1 => prop::collection::vec(prop_oneof![
+            tricky_string(6),
+            Just("贵阳".to_string()),
+            Just("预算".to_string()),
+            Just("万元以内".to_string()),
+            Just("ISO".to_string()),
+            Just("9001".to_string()),
+            Just("as9100d".to_string()),
+            Just("中山大学".to_string()),
+        ], 0..16).prop_map(|parts| parts.concat()),
+    ]) {
+        let (hints, subject) = TextHints::read_with_subject(&text);
+        if let Some(region) = &hints.region {
+            prop_assert!(duijie::model::codes::regions().get(region).is_some(), "{region}");
+        }
+        prop_assert!(hints.budget.is_none_or(|b| b.is_finite() && b > 0.0));
+        // The subject keeps some content whenever the text had some.
+        if text.chars().any(char::is_alphanumeric) {
+            prop_assert!(subject.chars().any(char::is_alphanumeric), "{text:?} → {subject:?}");
+        }
     }
 
     #[test]
