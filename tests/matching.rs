@@ -189,7 +189,8 @@ fn free_text_is_matched_as_a_document_of_the_other_kind() {
     let engine = engine_with(dir.path(), tech_docs());
     let hits = engine
         .match_text("茶叶害虫防治", Kind::Achievement, &explained(3))
-        .unwrap();
+        .unwrap()
+        .hits;
     assert_eq!(hits[0].id, "A-bio");
     assert!(hits.iter().all(|h| h.kind == Kind::Achievement));
     assert!(engine
@@ -227,10 +228,12 @@ fn feedback_refines_free_text_and_leaves_stored_documents_alone() {
     let text = "茶叶上的虫子用什么办法治";
     let plain = engine
         .match_text(text, Kind::Achievement, &options("no-feedback"))
-        .unwrap();
+        .unwrap()
+        .hits;
     let refined = engine
         .match_text(text, Kind::Achievement, &options("default-tech"))
-        .unwrap();
+        .unwrap()
+        .hits;
     assert_eq!(plain[0].id, "A-bio");
     assert_eq!(refined[0].id, "A-bio");
     assert!(

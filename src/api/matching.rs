@@ -199,14 +199,14 @@ pub async fn of_text(
                 filters,
                 explain: request.explain,
             };
-            let results = engine.match_text(&request.text, kind, &options)?;
-            let understood = TextHints::read(&request.text);
+            let matched = engine.match_text(&request.text, kind, &options)?;
+            let understood = matched.understood;
             Ok(MatchResponse {
                 query: None,
                 kind,
                 profile,
                 understood: (!understood.is_empty()).then_some(understood),
-                results,
+                results: matched.hits,
             })
         })
         .await?;

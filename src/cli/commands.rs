@@ -2,7 +2,7 @@
 
 use super::{Cli, Command, KeysCommand};
 use duijie::api::admin::AdminFile;
-use duijie::engine::{MatchHit, MatchOptions, TextHints};
+use duijie::engine::{MatchHit, MatchOptions};
 use duijie::eval;
 use duijie::model::{Kind, Market, Status, ValidationError};
 use duijie::rank::RankProfile;
@@ -213,15 +213,15 @@ pub fn execute(cli: &Cli) -> Result<()> {
                             "--kind is required with --text",
                         ))
                     })?;
-                    let understood = TextHints::read(text);
-                    if !understood.is_empty() && !cli.json {
+                    let matched = engine.match_text(text, parse_kind("kind", kind)?, &options)?;
+                    if !matched.understood.is_empty() && !cli.json {
                         // To standard error, so the results stay the output.
                         eprintln!(
                             "understood: {}",
-                            serde_json::to_string(&understood).unwrap_or_default()
+                            serde_json::to_string(&matched.understood).unwrap_or_default()
                         );
                     }
-                    engine.match_text(text, parse_kind("kind", kind)?, &options)?
+                    matched.hits
                 }
                 _ => {
                     return Err(Error::Invalid(ValidationError::new(

@@ -53,6 +53,16 @@ impl Default for MatchOptions {
     }
 }
 
+/// The matches of a free text.
+#[derive(Debug, Clone)]
+pub struct TextMatch {
+    /// What the text named besides its subject (place, certifications,
+    /// budget), used as the query's fields.
+    pub understood: TextHints,
+    /// Best first.
+    pub hits: Vec<MatchHit>,
+}
+
 /// One match.
 #[derive(Debug, Clone, Serialize)]
 pub struct MatchHit {
@@ -100,9 +110,10 @@ struct Query {
     /// Industry path (see [`f::industry_key`]).
     industry: Option<IndustryKey>,
     vector: Option<Vec<f32>>,
-    /// Free text read as a document, not a stored one: only such a query
-    /// is refined by feedback (see [`crate::rank::profile::Feedback`]).
-    free_text: bool,
+    /// For free text read as a document (not a stored one), what it named
+    /// besides its subject; only such a query is refined by feedback (see
+    /// [`crate::rank::profile::Feedback`]).
+    understood: Option<TextHints>,
 }
 
 /// One party of a pair: its document and its canonical certifications.
@@ -286,18 +297,22 @@ impl Engine {
         self.run_match(self.query_of(&QuerySpec::Id(id.to_string()))?, options)
     }
 
-    /// Matches of `target` kind for free text, read as a document of the counterpart kind.
+    /// Matches of `target` kind for free text, read as a document of the
+    /// counterpart kind, and what the text named besides its subject.
     pub fn match_text(
         &self,
         text: &str,
         target: Kind,
         options: &MatchOptions,
-    ) -> Result<Vec<MatchHit>> {
+    ) -> Result<TextMatch> {
         let spec = QuerySpec::Text {
             text: text.to_string(),
             target,
         };
-        self.run_match(self.query_of(&spec)?, options)
+        let query = self.query_of(&spec)?;
+        let understood = query.understood.clone().unwrap_or_default();
+        let hits = self.run_match(query, options)?;
+        Ok(TextMatch { understood, hits })
     }
 
     /// Candidates of a query with the `wanted` features, unranked (for evaluation and tuning).
@@ -333,7 +348,7 @@ impl Engine {
                     terms,
                     certs,
                     vector,
-                    free_text: false,
+                    understood: None,
                 })
             }
             QuerySpec::Text { text, target } => {
@@ -358,7 +373,7 @@ impl Engine {
                     terms,
                     certs,
                     vector,
-                    free_text: true,
+                    understood: Some(hints),
                 })
             }
         }
@@ -444,7 +459,7 @@ impl Engine {
         let (Some(semantic), Some(vector)) = (self.semantic(), query.vector.as_mut()) else {
             return Ok(scored);
         };
-        if !query.free_text || feedback.docs == 0 || vector.iter().all(|x| *x == 0.0) {
+        if query.understood.is_none() || feedback.docs == 0 || vector.iter().all(|x| *x == 0.0) {
             return Ok(scored);
         }
         let target = query.doc.kind.counterpart();

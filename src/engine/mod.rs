@@ -12,7 +12,7 @@ mod semantic;
 
 pub use gaps::{GapDocument, GapGroup, GapReport, DEFAULT_GAP_THRESHOLD};
 pub use hints::TextHints;
-pub use matching::{rank, Candidate, MatchHit, MatchOptions, QuerySpec};
+pub use matching::{rank, Candidate, MatchHit, MatchOptions, QuerySpec, TextMatch};
 pub use semantic::{Semantic, MODEL_FILE, PERSIST_EVERY, PERSIST_EVERY_ENV};
 
 use crate::embed::TrainReport;
