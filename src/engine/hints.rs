@@ -101,8 +101,8 @@ impl TextHints {
 /// (贵阳 for 贵阳市): full names of two characters or more (three for a
 /// county: 矿区, 城区 are words too), and provinces' and cities' names without
 /// 省/市/自治区, when the table holds the name once.
-fn place_names() -> &'static HashMap<String, (String, bool)> {
-    static NAMES: LazyLock<HashMap<String, (String, bool)>> = LazyLock::new(|| {
+fn place_names() -> &'static Places {
+    static NAMES: LazyLock<Places> = LazyLock::new(|| {
         let mut seen: HashMap<String, (Vec<String>, bool)> = HashMap::new();
         for region in regions().iter() {
             let shortest = if region.level == RegionLevel::County {
@@ -126,12 +126,22 @@ fn place_names() -> &'static HashMap<String, (String, bool)> {
                 }
             }
         }
-        seen.into_iter()
+        let by_name: HashMap<String, (String, bool)> = seen
+            .into_iter()
             .filter(|(_, (codes, _))| codes.len() == 1)
             .map(|(name, (mut codes, short))| (name, (codes.remove(0), short)))
-            .collect()
+            .collect();
+        let longest = by_name.keys().map(String::len).max().unwrap_or(0);
+        Places { by_name, longest }
     });
     &NAMES
+}
+
+/// The place names of [`place_names`]: name → (six-digit code, short name?),
+/// and the longest name's length in bytes.
+struct Places {
+    by_name: HashMap<String, (String, bool)>,
+    longest: usize,
 }
 
 /// 贵州省 → 贵州, 贵阳市 → 贵阳, 广西壮族自治区 → 广西; `None` when nothing
@@ -164,7 +174,7 @@ fn region_of(text: &str) -> (Option<String>, Vec<Range<usize>>) {
         .into_iter()
         .map(|t| (t.from, t.to))
         .collect();
-    let longest = names.keys().map(|n| n.len()).max().unwrap_or(0);
+    let longest = names.longest;
     let mut found: Vec<&str> = Vec::new();
     let mut spans: Vec<Range<usize>> = Vec::new();
     let mut at = 0;
@@ -175,6 +185,7 @@ fn region_of(text: &str) -> (Option<String>, Vec<Range<usize>>) {
             .find_map(|n| {
                 let name = &text[at..at + n];
                 names
+                    .by_name
                     .get(name)
                     .map(|(code, short)| (n, code.as_str(), *short))
             });
@@ -301,7 +312,10 @@ fn budget_of(text: &str) -> Option<(f64, Range<usize>)> {
             continue;
         };
         let before: String = chars[start.saturating_sub(4)..start].iter().collect();
-        let unit_rest = unit_rest.strip_prefix('元').unwrap_or(unit_rest);
+        let (unit_rest, yuan) = match unit_rest.strip_prefix('元') {
+            Some(rest) => (rest, true),
+            None => (unit_rest, false),
+        };
         let word_at = ["预算", "经费"]
             .iter()
             .filter_map(|w| before.rfind(w))
@@ -312,8 +326,7 @@ fn budget_of(text: &str) -> Option<(f64, Range<usize>)> {
             .find(|w| unit_rest.starts_with(**w));
         if (word_at.is_some() || bound.is_some()) && value > 0.0 && value.is_finite() {
             // 万, 元 when written, and the bound.
-            let unit = 1 + usize::from(after[3..].starts_with('元'));
-            let end = end + unit + bound.map_or(0, |w| w.chars().count());
+            let end = end + 1 + usize::from(yuan) + bound.map_or(0, |w| w.chars().count());
             let byte = |i: usize| chars[..i].iter().map(|c| c.len_utf8()).sum::<usize>();
             return Some((value, byte(word_at.unwrap_or(start))..byte(end)));
         }
