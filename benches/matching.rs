@@ -130,15 +130,13 @@ fn options(profile: &str) -> MatchOptions {
     }
 }
 
-/// p50 and p99 in µs of matching each of `ids` once with `profile`.
-fn percentiles(ids: &[String], profile: &str) -> (f64, f64) {
-    let f = fixture();
-    let opts = options(profile);
-    let mut micros: Vec<f64> = ids
+/// p50 and p99 in µs of `run` over each of `items` once.
+fn timed<T>(items: &[T], run: impl Fn(&T)) -> (f64, f64) {
+    let mut micros: Vec<f64> = items
         .iter()
-        .map(|id| {
+        .map(|item| {
             let started = Instant::now();
-            f.engine.match_id(id, &opts).unwrap();
+            run(item);
             started.elapsed().as_secs_f64() * 1e6
         })
         .collect();
@@ -146,21 +144,24 @@ fn percentiles(ids: &[String], profile: &str) -> (f64, f64) {
     (micros[micros.len() / 2], micros[micros.len() * 99 / 100])
 }
 
+/// p50 and p99 in µs of matching each of `ids` once with `profile`.
+fn percentiles(ids: &[String], profile: &str) -> (f64, f64) {
+    let opts = options(profile);
+    timed(ids, |id| {
+        fixture().engine.match_id(id, &opts).unwrap();
+    })
+}
+
 /// p50 and p99 in µs of matching each need's words (title and body) once as
 /// free text against the achievements with `profile`.
 fn text_percentiles(texts: &[String], profile: &str) -> (f64, f64) {
-    let f = fixture();
     let opts = options(profile);
-    let mut micros: Vec<f64> = texts
-        .iter()
-        .map(|text| {
-            let started = Instant::now();
-            f.engine.match_text(text, Kind::Achievement, &opts).unwrap();
-            started.elapsed().as_secs_f64() * 1e6
-        })
-        .collect();
-    micros.sort_by(f64::total_cmp);
-    (micros[micros.len() / 2], micros[micros.len() * 99 / 100])
+    timed(texts, |text| {
+        fixture()
+            .engine
+            .match_text(text, Kind::Achievement, &opts)
+            .unwrap();
+    })
 }
 
 /// Free-text needs against the achievements, `default-tech` (which feeds

@@ -82,6 +82,23 @@ fn tricky_string(max: usize) -> impl Strategy<Value = String> {
     prop::collection::vec(tricky_char(), 0..max).prop_map(String::from_iter)
 }
 
+/// Tricky text, or (one time in four) up to `parts` pieces spliced
+/// together, each either tricky text of under `piece` characters or one of
+/// `words`, all equally likely.
+fn tricky_text_with(
+    words: &'static [&'static str],
+    piece: usize,
+    parts: usize,
+) -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => tricky_string(120),
+        1 => prop::collection::vec(prop_oneof![
+            1 => tricky_string(piece),
+            words.len() as u32 => prop::sample::select(words).prop_map(str::to_string),
+        ], 0..parts).prop_map(|pieces| pieces.concat()),
+    ]
+}
+
 /// A short piece repeated into a string of up to ~120 KB.
 fn huge_string() -> impl Strategy<Value = String> {
     (tricky_string(12), 500usize..10_000).prop_map(|(piece, n)| {
@@ -440,19 +457,9 @@ proptest! {
     }
 
     #[test]
-    fn free_text_hints_read_without_panicking(text in prop_oneof![
-        3 => tricky_string(120),
-        1 => prop::collection::vec(prop_oneof![
-            tricky_string(6),
-            Just("贵阳".to_string()),
-            Just("预算".to_string()),
-            Just("万元以内".to_string()),
-            Just("ISO".to_string()),
-            Just("9001".to_string()),
-            Just("as9100d".to_string()),
-            Just("中山大学".to_string()),
-        ], 0..16).prop_map(|parts| parts.concat()),
-    ]) {
+    fn free_text_hints_read_without_panicking(text in tricky_text_with(
+        &["贵阳", "预算", "万元以内", "ISO", "9001", "as9100d", "中山大学"], 6, 16,
+    )) {
         let (hints, subject) = TextHints::read_with_subject(&text);
         if let Some(region) = &hints.region {
             prop_assert!(duijie::model::codes::regions().get(region).is_some(), "{region}");
@@ -465,15 +472,8 @@ proptest! {
     }
 
     #[test]
-    fn queries_parse_without_panicking(text in prop_oneof![
-        3 => tricky_string(120),
-        1 => prop::collection::vec(prop_oneof![
-            tricky_string(8),
-            Just("\"".to_string()),
-            Just("“".to_string()),
-            Just("”".to_string()),
-        ], 0..20).prop_map(|parts| parts.concat()),
-    ], region in prop::option::of("[0-9A-Za-z]{0,8}"), industry in prop::option::of("[0-9A-Za-z]{0,6}")) {
+    fn queries_parse_without_panicking(text in tricky_text_with(&["\"", "“", "”"], 8, 20),
+        region in prop::option::of("[0-9A-Za-z]{0,8}"), industry in prop::option::of("[0-9A-Za-z]{0,6}")) {
         let parsed = parse_query(&text);
         prop_assert!(parsed.terms.iter().all(|t| !t.is_empty()));
         prop_assert!(parsed.phrases.iter().all(|p| p.len() >= 2 && p.iter().all(|t| !t.is_empty())));
